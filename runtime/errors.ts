@@ -1,0 +1,52 @@
+/**
+ * PtsError: the base class of every error PTS throws, and the errors of the runtime layer.
+ *
+ * Every error carries a stable `code` (documented in the README's error table, which a test
+ * keeps in agreement with these classes), a `name` equal to its class name, and an optional
+ * `cause`. Messages say what went wrong and what to do about it.
+ */
+
+export class PtsError extends Error {
+  readonly code: string;
+
+  constructor(code: string, message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.code = code;
+    this.name = new.target.name;
+  }
+}
+
+/** A timestamp that is not a non-negative safe integer of microseconds, or a time string that cannot be parsed. */
+export class InvalidTimestampError extends PtsError {
+  static readonly code = "PTS_INVALID_TIMESTAMP";
+  constructor(value: unknown, why: string) {
+    super(
+      InvalidTimestampError.code,
+      `invalid timestamp ${describe(value)}: ${why}. A timestamp is a non-negative safe integer of microseconds since the Unix epoch (or, where text is accepted, ISO-8601 like 2026-11-25T10:00:00Z or a relative form like -5s)`,
+    );
+  }
+}
+
+/** An option or feature that a later part of PTS builds; using it now is refused rather than ignored. */
+export class NotSupportedError extends PtsError {
+  static readonly code = "PTS_NOT_SUPPORTED";
+  constructor(feature: string) {
+    super(NotSupportedError.code, `${feature} is not supported yet in this version of PTS; remove the option to run embedded and in memory`);
+  }
+}
+
+/** An option with a wrong type or value. */
+export class InvalidOptionError extends PtsError {
+  static readonly code = "PTS_INVALID_OPTION";
+  constructor(option: string, value: unknown, expected: string) {
+    super(InvalidOptionError.code, `invalid option ${option}=${describe(value)}: expected ${expected}`);
+  }
+}
+
+export function describe(value: unknown): string {
+  if (typeof value === "string") return JSON.stringify(value.length > 80 ? value.slice(0, 77) + "..." : value);
+  if (typeof value === "bigint") return `${value}n`;
+  if (value instanceof Date) return `Date(${Number.isNaN(value.getTime()) ? "invalid" : value.toISOString()})`;
+  if (value === null || typeof value !== "object") return String(value);
+  return Object.prototype.toString.call(value);
+}
