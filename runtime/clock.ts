@@ -34,7 +34,12 @@ export function isTimestamp(ts: unknown): ts is Timestamp {
 /** Throws InvalidTimestampError unless ts is a valid timestamp. */
 export function assertTimestamp(ts: unknown): asserts ts is Timestamp {
   if (isTimestamp(ts)) return;
-  throw new InvalidTimestampError(ts, whyInvalid(ts));
+  throw timestampError(ts);
+}
+
+/** The error for a value that is not a valid timestamp, saying exactly why. */
+export function timestampError(ts: unknown): InvalidTimestampError {
+  return new InvalidTimestampError(ts, whyInvalid(ts));
 }
 
 function whyInvalid(ts: unknown): string {

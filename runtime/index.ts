@@ -1,7 +1,9 @@
 /**
  * The runtime layer's public entry: clock, errors and codecs. Knows nothing of channels.
+ * Higher layers import the runtime through this file (the LRVM has its own entry,
+ * runtime/lrvm/index.ts).
  */
 export * as clock from "./clock.ts";
-export { now, parseTime, parseDuration, assertTimestamp, isTimestamp, fromMs, toMs, fromDate, toDate, fromIso, toIso, type Timestamp } from "./clock.ts";
-export { PtsError, InvalidTimestampError, NotSupportedError, InvalidOptionError } from "./errors.ts";
+export { now, parseTime, parseDuration, assertTimestamp, isTimestamp, timestampError, fromMs, toMs, fromDate, toDate, fromIso, toIso, type Timestamp } from "./clock.ts";
+export { PtsError, InvalidTimestampError, NotSupportedError, InvalidOptionError, describe } from "./errors.ts";
 export * from "./transport/index.ts";

@@ -1,0 +1,69 @@
+/**
+ * The errors of the channels layer. Each has a stable code (listed in the README's error
+ * table, which a test keeps in agreement with this file) and a message that says what to do.
+ */
+import { PtsError, describe } from "../runtime/index.ts";
+
+/** No runtime hosts a channel of that name. */
+export class ChannelNotFoundError extends PtsError {
+  static readonly code = "PTS_CHANNEL_NOT_FOUND";
+  constructor(readonly channel: string, where = "this runtime") {
+    super(ChannelNotFoundError.code, `no channel named ${JSON.stringify(channel)} is hosted by ${where}; create it with rt.channel(name) first, or check the name`);
+  }
+}
+
+/** A put at a timestamp that already holds an item, on a channel whose onDuplicate is "reject". */
+export class DuplicateTimestampError extends PtsError {
+  static readonly code = "PTS_DUPLICATE_TIMESTAMP";
+  constructor(readonly channel: string, readonly ts: number) {
+    super(DuplicateTimestampError.code, `channel ${JSON.stringify(channel)} already holds an item at ts ${ts}; use a distinct timestamp, or open the channel with onDuplicate "replace" or "keep-first"`);
+  }
+}
+
+/** A channel name that is empty, too long, or holds control characters. */
+export class InvalidChannelNameError extends PtsError {
+  static readonly code = "PTS_INVALID_CHANNEL_NAME";
+  constructor(name: unknown, why: string) {
+    super(InvalidChannelNameError.code, `invalid channel name ${describe(name)}: ${why}`);
+  }
+}
+
+/** rt.channel(name, options) on an existing channel with options that differ from its own. */
+export class ChannelOptionsMismatchError extends PtsError {
+  static readonly code = "PTS_CHANNEL_OPTIONS_MISMATCH";
+  constructor(channel: string, option: string) {
+    super(ChannelOptionsMismatchError.code, `channel ${JSON.stringify(channel)} already exists with a different ${option}; open it with rt.channel(name) without options, or with the same options`);
+  }
+}
+
+/** The runtime hosting the channel was stopped; waits in progress are ended with this error. */
+export class ChannelClosedError extends PtsError {
+  static readonly code = "PTS_CHANNEL_CLOSED";
+  constructor(channel: string) {
+    super(ChannelClosedError.code, `channel ${JSON.stringify(channel)} is closed because its runtime stopped; start a new runtime to use it again`);
+  }
+}
+
+/** A wait (next with timeoutMs) that ended before an item arrived. */
+export class WaitTimeoutError extends PtsError {
+  static readonly code = "PTS_WAIT_TIMEOUT";
+  constructor(channel: string, afterTs: number, timeoutMs: number) {
+    super(WaitTimeoutError.code, `no item after ts ${afterTs} arrived on channel ${JSON.stringify(channel)} within ${timeoutMs} ms`);
+  }
+}
+
+/** A wait that was cancelled through its AbortSignal. */
+export class WaitAbortedError extends PtsError {
+  static readonly code = "PTS_WAIT_ABORTED";
+  constructor(channel: string, cause?: unknown) {
+    super(WaitAbortedError.code, `a wait on channel ${JSON.stringify(channel)} was aborted`, { cause });
+  }
+}
+
+/** An item larger than the channel's whole live window (retain.bytes). */
+export class ItemTooLargeError extends PtsError {
+  static readonly code = "PTS_ITEM_TOO_LARGE";
+  constructor(channel: string, size: number, limit: number, what = "retain.bytes") {
+    super(ItemTooLargeError.code, `an item of ${size} bytes does not fit channel ${JSON.stringify(channel)}, whose ${what} is ${limit} bytes; raise the limit or split the item`);
+  }
+}

@@ -1,0 +1,174 @@
+/**
+ * HostedChannel: a channel hosted by this runtime — its live window, duplicate policy,
+ * retention, waiters, named-consumer cursors and triggers. Handles (channels/localChannel.ts)
+ * are views onto it; any number of handles share one HostedChannel.
+ *
+ * Guarantees:
+ * - Items are kept in time order whatever order they are put in; timestamps are unique.
+ * - A put is stored, retention applied, waiters woken and put triggers called before it
+ *   resolves. Bad input (timestamp, value the codec refuses, oversized item) rejects with a
+ *   typed error and changes nothing.
+ * - A trigger that throws never fails the put: its error goes to the runtime's onError.
+ * - close() fails every pending wait with ChannelClosedError and refuses later puts.
+ */
+import { type Codec, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";
+import { ChannelClosedError, DuplicateTimestampError, ItemTooLargeError, WaitAbortedError, WaitTimeoutError } from "./errors.ts";
+import { type Retention, excess } from "./retention.ts";
+import type { ItemSource } from "./itemsIterator.ts";
+import { TimeIndex } from "./timeIndex.ts";
+import type { Bound, ChannelStats, DuplicatePolicy, GcHandler, Item, PutHandler } from "./types.ts";
+import { WaiterQueue } from "./waiters.ts";
+
+/** A cursor: the timestamp of the last item taken; -1 before the first. */
+export type Cursor = { after: number };
+
+export type ErrorReporter = (err: unknown, context: string) => void;
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export class HostedChannel<T> implements ItemSource<T> {
+  readonly index: TimeIndex<T>;
+  readonly consumers = new Map<string, Cursor>();
+  private readonly waiters = new WaiterQueue();
+  private putHandlers: PutHandler<T>[] = [];
+  private gcHandlers: GcHandler<T>[] = [];
+  private readonly measure: boolean;
+  private closed = false;
+  puts = 0;
+  evicted = 0;
+
+  constructor(
+    readonly name: string,
+    readonly codec: Codec<T>,
+    readonly retention: Retention,
+    readonly onDuplicate: DuplicatePolicy,
+    private readonly reportError: ErrorReporter,
+  ) {
+    this.measure = retention.bytes !== undefined;
+    this.index = new TimeIndex<T>(this.measure);
+  }
+
+  put(value: T, ts: number): Promise<void> {
+    if (this.closed) return Promise.reject(new ChannelClosedError(this.name));
+    if (!isTimestamp(ts)) return Promise.reject(timestampError(ts));
+    let size = 0;
+    try {
+      this.codec.check?.(value);
+      if (this.measure) size = encodedSize(this.codec, value);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (this.measure && size > this.retention.bytes!) return Promise.reject(new ItemTooLargeError(this.name, size, this.retention.bytes!));
+    const item: Item<T> = { ts, value };
+    if (this.index.insert(item, size) !== undefined) {
+      if (this.onDuplicate === "reject") return Promise.reject(new DuplicateTimestampError(this.name, ts));
+      if (this.onDuplicate === "keep-first") return RESOLVED;
+      this.index.replace(item, size);
+    }
+    this.puts++;
+    const n = excess(this.index, this.retention);
+    if (n > 0) this.evict(n);
+    if (this.waiters.length > 0) this.waiters.wake(ts);
+    if (this.putHandlers.length > 0) this.fire(this.putHandlers, item, "put trigger");
+    return RESOLVED;
+  }
+
+  firstAfter(afterTs: number): Item<T> | undefined {
+    return this.index.firstAfter(afterTs);
+  }
+
+  /** Resolves a bound to a timestamp; undefined when it names an item of an empty channel. */
+  resolve(bound: Bound): number | undefined {
+    if (bound === "oldest") return this.index.oldest()?.ts;
+    if (bound === "newest") return this.index.newest()?.ts;
+    if (!isTimestamp(bound)) throw timestampError(bound);
+    return bound;
+  }
+
+  /** Cursor position for a handle that starts at `from`. */
+  startAfter(from: Bound): number {
+    if (from === "oldest") return -1;
+    const ts = this.resolve(from);
+    return ts === undefined ? -1 : ts - 1;
+  }
+
+  range(lo: Bound, hi: Bound): Item<T>[] {
+    const a = this.resolve(lo);
+    const b = this.resolve(hi);
+    return a === undefined || b === undefined ? [] : this.index.range(a, b);
+  }
+
+  /** Resolves once an item with ts > afterTs may exist; the caller looks again. */
+  waitAfter(afterTs: number, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+    if (this.closed) return Promise.reject(new ChannelClosedError(this.name));
+    return this.waiters.wait(
+      afterTs,
+      timeoutMs,
+      signal,
+      () => new WaitTimeoutError(this.name, afterTs, timeoutMs!),
+      (reason) => new WaitAbortedError(this.name, reason),
+    );
+  }
+
+  consumer(name: string, from: Bound): Cursor {
+    let cursor = this.consumers.get(name);
+    if (!cursor) {
+      cursor = { after: this.startAfter(from) };
+      this.consumers.set(name, cursor);
+    }
+    return cursor;
+  }
+
+  onPut(handler: PutHandler<T>): () => void {
+    this.putHandlers = [...this.putHandlers, handler];
+    return () => {
+      this.putHandlers = this.putHandlers.filter((h) => h !== handler);
+    };
+  }
+
+  onGc(handler: GcHandler<T>): () => void {
+    this.gcHandlers = [...this.gcHandlers, handler];
+    return () => {
+      this.gcHandlers = this.gcHandlers.filter((h) => h !== handler);
+    };
+  }
+
+  stats(): ChannelStats {
+    return {
+      name: this.name,
+      items: this.index.size,
+      bytes: this.index.tracksBytes ? this.index.bytes : null,
+      oldest: this.index.oldest()?.ts,
+      newest: this.index.newest()?.ts,
+      puts: this.puts,
+      evicted: this.evicted,
+    };
+  }
+
+  get isClosed(): boolean {
+    return this.closed;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.waiters.close(new ChannelClosedError(this.name));
+  }
+
+  private evict(n: number): void {
+    const gone = this.index.evict(n, this.gcHandlers.length > 0);
+    this.evicted += n;
+    if (gone) this.fire(this.gcHandlers, gone, "gc trigger");
+  }
+
+  private fire<A>(handlers: ((arg: A) => void | Promise<void>)[], arg: A, context: string): void {
+    for (const h of handlers) {
+      try {
+        const r = h(arg);
+        if (r instanceof Promise) r.catch((err: unknown) => this.reportError(err, `${context} of channel ${JSON.stringify(this.name)}`));
+      } catch (err) {
+        this.reportError(err, `${context} of channel ${JSON.stringify(this.name)}`);
+      }
+    }
+  }
+}
