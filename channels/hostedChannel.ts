@@ -98,14 +98,17 @@ export class HostedChannel<T> implements ItemSource<T> {
     return a === undefined || b === undefined ? [] : this.index.range(a, b);
   }
 
-  /** Resolves once an item with ts > afterTs may exist; the caller looks again. */
-  waitAfter(afterTs: number, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<void> {
+  /**
+   * Resolves once an item with ts > afterTs may exist; the caller looks again. `askedMs` is the
+   * caller's whole timeout, for the error message, when timeoutMs is what is left of it.
+   */
+  waitAfter(afterTs: number, timeoutMs: number | undefined, signal: AbortSignal | undefined, askedMs = timeoutMs): Promise<void> {
     if (this.closed) return Promise.reject(new ChannelClosedError(this.name));
     return this.waiters.wait(
       afterTs,
       timeoutMs,
       signal,
-      () => new WaitTimeoutError(this.name, afterTs, timeoutMs!),
+      () => new WaitTimeoutError(this.name, afterTs, askedMs!),
       (reason) => new WaitAbortedError(this.name, reason),
     );
   }
@@ -161,7 +164,7 @@ export class HostedChannel<T> implements ItemSource<T> {
     if (gone) this.fire(this.gcHandlers, gone, "gc trigger");
   }
 
-  private fire<A>(handlers: ((arg: A) => void | Promise<void>)[], arg: A, context: string): void {
+  private fire<A>(handlers: ((arg: A) => unknown)[], arg: A, context: string): void {
     for (const h of handlers) {
       try {
         const r = h(arg);

@@ -57,7 +57,7 @@ export class LocalChannel<T> implements Channel<T> {
       const item = this.hosted.index.firstAfter(afterTs);
       if (item !== undefined) return item;
       const left = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
-      await this.hosted.waitAfter(afterTs, left, options.signal);
+      await this.hosted.waitAfter(afterTs, left, options.signal, options.timeoutMs);
     }
   }
 

@@ -66,8 +66,8 @@ export type ObserveOptions = {
 };
 
 export type TriggerEvent = "put" | "gc" | "persist";
-export type PutHandler<T> = (item: Item<T>) => void | Promise<void>;
-export type GcHandler<T> = (items: readonly Item<T>[]) => void | Promise<void>;
+export type PutHandler<T> = (item: Item<T>) => unknown;
+export type GcHandler<T> = (items: readonly Item<T>[]) => unknown;
 
 export type ChannelStats = {
   name: string;

@@ -1,0 +1,40 @@
+import t from "tap";
+import { CodecError, binaryCodec, encodedSize, jsonCodec, resolveCodec, type Codec } from "../../../runtime/index.ts";
+
+t.test("codec - json round-trips values and sizes them", async (t) => {
+  for (const v of [1, "x", null, [1, 2], { a: { b: "é" } }, true]) {
+    t.same(jsonCodec.decode(jsonCodec.encode(v)), v);
+  }
+  t.equal(encodedSize(jsonCodec, { a: "é" }), Buffer.byteLength('{"a":"é"}'));
+});
+
+t.test("codec - json refuses what JSON cannot carry, and bad bytes", async (t) => {
+  const cyclic: Record<string, unknown> = {};
+  cyclic.self = cyclic;
+  t.throws(() => jsonCodec.encode(cyclic), CodecError);
+  t.throws(() => jsonCodec.encode(undefined), CodecError);
+  t.throws(() => jsonCodec.encode(10n), CodecError);
+  t.throws(() => jsonCodec.decode(Buffer.from("{nope")), CodecError);
+  t.throws(() => jsonCodec.decode(Buffer.from([0xff, 0xfe])), CodecError, "invalid UTF-8");
+});
+
+t.test("codec - binary keeps bytes and refuses non-binary values", async (t) => {
+  const bytes = new Uint8Array([1, 2, 3]);
+  const out = binaryCodec.decode(binaryCodec.encode(bytes));
+  t.ok(Buffer.isBuffer(out));
+  t.same([...out], [1, 2, 3]);
+  t.equal(encodedSize(binaryCodec, Buffer.alloc(10)), 10);
+  t.throws(() => binaryCodec.encode("text" as unknown as Uint8Array), CodecError);
+});
+
+t.test("codec - resolveCodec takes names and custom codecs, refuses others", async (t) => {
+  t.equal(resolveCodec(undefined).name, "json");
+  t.equal(resolveCodec("binary").name, "binary");
+  const upper: Codec<string> = { name: "upper", encode: (s) => Buffer.from(s.toUpperCase()), decode: (b) => Buffer.from(b).toString() };
+  const c = resolveCodec(upper);
+  t.equal(c.decode(c.encode("abc")), "ABC");
+  t.equal(encodedSize(c, "abcd"), 4, "size falls back to encode");
+  t.equal(resolveCodec({ encode: upper.encode, decode: upper.decode } as Codec<string>).name, "custom");
+  t.throws(() => resolveCodec("xml" as "json"), CodecError);
+  t.throws(() => resolveCodec({} as Codec<string>), CodecError);
+});
