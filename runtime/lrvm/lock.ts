@@ -1,0 +1,102 @@
+/**
+ * The directory lock: at most one live Rvm per directory, across processes and within one.
+ *
+ * FORMAT: the file `LOCK` in the directory holds the owner's pid in decimal and a newline.
+ *
+ * RULES: the lock is created with O_EXCL. A LOCK naming a live process other than this one is
+ * respected (ELOCKED). A LOCK naming a dead process (or holding no pid: a crash between create
+ * and write) is stale and taken over by renaming it aside first, so two processes racing for a
+ * stale lock cannot both win: only one rename succeeds, and the loser then meets the winner's
+ * fresh LOCK. Within one process a set of held directories refuses a second open, even though
+ * the pid in LOCK is our own. The LOCK is transient: close() deletes it; recovery never needs it.
+ */
+import { open, readFile, rename, unlink } from "node:fs/promises";
+import { join } from "node:path";
+import { RvmError } from "./errors.ts";
+import { unlinkIfExists } from "./fsync.ts";
+
+export const LOCK_FILE = "LOCK";
+/** Directories (resolved paths) locked by an Rvm of this process. */
+const heldHere = new Set<string>();
+/** Attempts before giving up on a lock that keeps changing hands. */
+const MAX_ATTEMPTS = 8;
+
+export function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
+async function readPid(path: string): Promise<number | null | undefined> {
+  try {
+    const pid = Number.parseInt(await readFile(path, "utf8"), 10);
+    return Number.isSafeInteger(pid) && pid > 0 ? pid : null;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return undefined; // gone
+    throw err;
+  }
+}
+
+function heldBy(pid: number | null | undefined): boolean {
+  return typeof pid === "number" && pid !== process.pid && pidAlive(pid);
+}
+
+function locked(dir: string, pid: number): RvmError {
+  return new RvmError("ELOCKED", `${dir} is locked by the live process ${pid}${pid === process.pid ? " (this one)" : ""}`);
+}
+
+/** Takes the lock of `dir` (an absolute path) or throws ELOCKED. */
+export async function acquireLock(dir: string): Promise<void> {
+  if (heldHere.has(dir)) throw locked(dir, process.pid);
+  const path = join(dir, LOCK_FILE);
+  for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    try {
+      const fh = await open(path, "wx");
+      try {
+        await fh.writeFile(`${process.pid}\n`);
+      } finally {
+        await fh.close();
+      }
+      if (heldHere.has(dir)) throw locked(dir, process.pid); // another open of this process won the race
+      heldHere.add(dir);
+      return;
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    }
+    const pid = await readPid(path);
+    if (heldBy(pid)) throw locked(dir, pid as number);
+    if (pid === process.pid && heldHere.has(dir)) throw locked(dir, pid);
+    // Stale: move it aside; only one contender's rename can succeed.
+    const aside = `${path}.stale.${process.pid}.${attempt}`;
+    try {
+      await rename(path, aside);
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") continue;
+      throw err;
+    }
+    const moved = await readPid(aside);
+    if (moved !== pid && heldBy(moved)) {
+      // A contender replaced the stale lock between our read and our rename: give it back.
+      await rename(aside, path).catch(() => undefined);
+      throw locked(dir, moved as number);
+    }
+    await unlinkIfExists(aside);
+  }
+  throw new RvmError("ELOCKED", `${dir}: the lock kept changing hands; another process is opening it`);
+}
+
+export async function releaseLock(dir: string): Promise<void> {
+  if (!heldHere.delete(dir)) return;
+  await unlink(join(dir, LOCK_FILE)).catch(() => undefined);
+}
+
+/** The LOCK file's pid and whether it is alive, or null when there is no LOCK (read-only). */
+export async function readLock(dir: string): Promise<{ pid: number; alive: boolean } | null> {
+  const pid = await readPid(join(dir, LOCK_FILE));
+  if (pid === undefined) return null;
+  if (pid === null) return { pid: 0, alive: false };
+  return { pid, alive: pidAlive(pid) };
+}

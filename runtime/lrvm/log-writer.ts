@@ -1,0 +1,239 @@
+/**
+ * The log writer: appends records to the current log file, with group commit and epoch
+ * rotation. The record and file formats are in log.ts.
+ *
+ * Records are encoded straight into one growable pending buffer (no allocation per commit)
+ * and written to the file in one write per batch. Group commit: a flush-mode commit joins the
+ * batch of the next fdatasync; commits that arrive while an fdatasync is in flight all share
+ * the following one, so N concurrent committers cost about two fsyncs per round, not N.
+ *
+ * Guarantees:
+ * - Records reach the file in sequence order; a promise returned by `finish(true)` or
+ *   `sync()` resolves only after an fdatasync that started after its record was written.
+ * - No-flush records stay in memory until the next sync, or until `spillBytes` of them pile
+ *   up, when they are written (not synced) to bound memory. Either way a crash loses only a
+ *   suffix of records.
+ * - `rotate()` makes the current file durable in full, then creates the next epoch's file
+ *   (header fdatasynced, directory fsynced) before any later record is written to it.
+ * - After a write or sync error every later commit is refused with EIO: what is on disk is
+ *   then unknown, and recovery at the next open decides.
+ */
+import fs from "node:fs";
+import { join } from "node:path";
+import { RvmError } from "./errors.ts";
+import { FILE_HEADER_BYTES, RECORD_HEADER_BYTES, encodeFileHeader, logFileName, sealRecord, writeRecordHeader } from "./log.ts";
+import { fdatasync, syncDir } from "./fsync.ts";
+import type { RvmStats } from "./types.ts";
+
+interface Deferred {
+  promise: Promise<void>;
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+function deferred(): Deferred {
+  let resolve!: () => void;
+  let reject!: (err: unknown) => void;
+  const promise = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { promise, resolve, reject };
+}
+
+/** One shared settled promise for every no-flush commit: no allocation on that path. */
+const RESOLVED: Promise<void> = Promise.resolve();
+const INITIAL_BUFFER_BYTES = 64 << 10;
+
+/** Creates the log file of `epoch` durably and returns its fd. */
+export async function createLogFile(dir: string, epoch: number, firstSeq: number): Promise<number> {
+  const fd = fs.openSync(join(dir, logFileName(epoch)), "wx", 0o644);
+  try {
+    fs.writeSync(fd, encodeFileHeader({ epoch, firstSeq }), 0, FILE_HEADER_BYTES, 0);
+    await fdatasync(fd);
+    await syncDir(dir);
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  return fd;
+}
+
+export class LogWriter {
+  /** Sequence number the next record gets. */
+  nextSeq: number;
+  /** Sequence number of the last record written to the current file. */
+  private writtenSeq: number;
+  /** Bytes of the current file. */
+  size: number;
+  private buf = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
+  /** Bytes of finished records in `buf`, not yet written. */
+  private used = 0;
+  private recordAt = 0;
+  private recordLength = 0;
+  /** Bytes were written since the last fdatasync started. */
+  private dirty = false;
+  private syncing = false;
+  private scheduled = false;
+  private rotating = false;
+  private next: Deferred | null = null;
+  private inflight: Promise<void> | null = null;
+  private rotations: Deferred[] = [];
+  private failed: RvmError | null = null;
+  /** Called after bytes were written, with the current file size. */
+  onWritten: ((size: number) => void) | null = null;
+
+  constructor(
+    private readonly dir: string,
+    private fd: number,
+    public epoch: number,
+    size: number,
+    nextSeq: number,
+    private readonly spillBytes: number,
+    readonly stats: RvmStats,
+  ) {
+    this.size = size;
+    this.nextSeq = nextSeq;
+    this.writtenSeq = nextSeq - 1;
+  }
+
+  get error(): RvmError | null {
+    return this.failed;
+  }
+
+  /**
+   * Starts a record of `length` bytes with `ranges` ranges and returns the buffer offset where
+   * its ranges go; write them into `this.buffer`, then call `finish()`. Must not yield between.
+   */
+  reserve(length: number, ranges: number): number {
+    const need = this.used + length;
+    if (need > this.buf.length) {
+      const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
+      this.buf.copy(bigger, 0, 0, this.used);
+      this.buf = bigger;
+    }
+    this.recordAt = this.used;
+    this.recordLength = length;
+    writeRecordHeader(this.buf, this.used, length, this.nextSeq, ranges);
+    return this.used + RECORD_HEADER_BYTES;
+  }
+
+  get buffer(): Buffer {
+    return this.buf;
+  }
+
+  /** Seals the reserved record; flush: resolves once it is on disk. */
+  finish(flush: boolean): Promise<void> {
+    sealRecord(this.buf, this.recordAt, this.recordLength);
+    this.used += this.recordLength;
+    this.nextSeq++;
+    if (flush) {
+      this.stats.flushCommits++;
+      return this.sync();
+    }
+    this.stats.lazyCommits++;
+    if (this.used >= this.spillBytes && !this.rotating && !this.failed) {
+      try {
+        this.writePending();
+      } catch (err) {
+        return Promise.reject(this.fail(err));
+      }
+    }
+    return RESOLVED;
+  }
+
+  /** Resolves once every record finished so far is on disk. */
+  sync(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    if (this.used === 0 && !this.dirty && this.next === null) return this.inflight ?? RESOLVED;
+    if (this.next === null) this.next = deferred();
+    this.schedule(false);
+    return this.next.promise;
+  }
+
+  /** Makes the current file durable in full, then switches to a new file for the next epoch. */
+  rotate(): Promise<void> {
+    if (this.failed) return Promise.reject(this.failed);
+    const d = deferred();
+    this.rotations.push(d);
+    this.schedule(false);
+    return d.promise;
+  }
+
+  private schedule(afterIo: boolean): void {
+    if (this.syncing || this.scheduled) return;
+    this.scheduled = true;
+    // At commit time a microtask batches every commit of the current tick. After an fsync,
+    // setImmediate lets the committers it just released commit again and join the next batch.
+    if (afterIo) setImmediate(this.pump);
+    else queueMicrotask(this.pump);
+  }
+
+  private readonly pump = (): void => {
+    this.scheduled = false;
+    if (this.syncing || (this.next === null && this.rotations.length === 0)) return;
+    this.inflight = this.run();
+  };
+
+  private async run(): Promise<void> {
+    this.syncing = true;
+    const batch = this.next;
+    this.next = null;
+    const rotations = this.rotations.splice(0);
+    if (rotations.length > 0) this.rotating = true;
+    try {
+      this.writePending();
+      this.dirty = false;
+      const t0 = performance.now();
+      await fdatasync(this.fd);
+      this.stats.syncSeconds += (performance.now() - t0) / 1000;
+      this.stats.syncs++;
+      batch?.resolve();
+      if (rotations.length > 0) {
+        const fd = await createLogFile(this.dir, this.epoch + 1, this.writtenSeq + 1);
+        fs.closeSync(this.fd);
+        this.fd = fd;
+        this.epoch++;
+        this.size = FILE_HEADER_BYTES;
+        for (const r of rotations) r.resolve();
+      }
+    } catch (err) {
+      const e = this.fail(err);
+      batch?.reject(e);
+      for (const r of rotations) r.reject(e);
+      // Commits that joined a later batch while this one failed fail too.
+      const later = this.next as Deferred | null;
+      later?.reject(e);
+      this.next = null;
+    } finally {
+      this.syncing = false;
+      this.rotating = false;
+      this.inflight = null;
+    }
+    if (this.next !== null || this.rotations.length > 0) this.schedule(true);
+  }
+
+  private writePending(): void {
+    if (this.used === 0) return;
+    const n = this.used;
+    for (let done = 0; done < n; ) done += fs.writeSync(this.fd, this.buf, done, n - done, this.size + done);
+    this.size += n;
+    this.used = 0;
+    this.dirty = true;
+    this.writtenSeq = this.nextSeq - 1;
+    this.stats.logBytes += n;
+    this.onWritten?.(this.size);
+  }
+
+  private fail(err: unknown): RvmError {
+    this.failed ??= new RvmError("EIO", `writing the redo log in ${this.dir} failed: ${(err as Error).message}`, { cause: err });
+    return this.failed;
+  }
+
+  /** Waits for in-flight I/O, makes everything durable, and closes the file. */
+  async close(): Promise<void> {
+    if (!this.failed) await this.sync().catch(() => undefined);
+    while (this.inflight) await this.inflight;
+    fs.closeSync(this.fd);
+  }
+}
