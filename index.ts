@@ -1,5 +1,13 @@
 /**
  * The public API of PTS, re-exported from the layers. Import from "pts".
  */
+import { CHANNEL_ERROR_CODES } from "./channels/index.ts";
+import { RVM_ERROR_CODES } from "./runtime/lrvm/index.ts";
+import { RUNTIME_ERROR_CODES } from "./runtime/index.ts";
+
 export * from "./runtime/index.ts";
 export * from "./channels/index.ts";
+export * from "./runtime/lrvm/index.ts";
+
+/** Every error code PTS reports, with a description and how to solve it (the README's table). */
+export const ERROR_CODES = { ...RUNTIME_ERROR_CODES, ...CHANNEL_ERROR_CODES, ...RVM_ERROR_CODES };

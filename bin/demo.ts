@@ -45,7 +45,7 @@ let tick = 0;
 const producer = setInterval(() => {
   tick++;
   const ts = now();
-  const spike = tick % 37 === 0 ? 6 : 0;
+  const spike = tick % 37 === 10 ? 6 : 0;
   void temperature.put({ sensor: "t1", value: 21 + 2 * Math.sin(tick / 20) + spike }, ts);
   // Humidity is stamped up to 4 ms apart from the temperature, as a separate device would be.
   void humidity.put({ sensor: "h1", value: 40 + 5 * Math.cos(tick / 50) }, ts + ((tick % 5) - 2) * 1000 + 1);

@@ -4,6 +4,42 @@
  */
 import { PtsError, describe } from "../runtime/index.ts";
 
+/** Every code of the channels layer: description and how to solve. Keys equal codes. */
+export const CHANNEL_ERROR_CODES = {
+  PTS_CHANNEL_NOT_FOUND: {
+    description: "lookup() of a name that no runtime hosts.",
+    solve: "Create the channel with rt.channel(name) first, or check the name.",
+  },
+  PTS_DUPLICATE_TIMESTAMP: {
+    description: "A put at a timestamp that already holds an item, on a channel with onDuplicate \"reject\" (the default).",
+    solve: "Use distinct timestamps, or open the channel with onDuplicate \"replace\" or \"keep-first\".",
+  },
+  PTS_INVALID_CHANNEL_NAME: {
+    description: "A channel name that is not a string, is empty, exceeds 255 UTF-8 bytes, or holds control characters.",
+    solve: "Use printable text of 1 to 255 bytes; spaces, dots, '*', '>' and Unicode are fine.",
+  },
+  PTS_CHANNEL_OPTIONS_MISMATCH: {
+    description: "rt.channel(name, options) on an existing channel with a different codec, retain or onDuplicate.",
+    solve: "Open the existing channel without options, or with the same ones.",
+  },
+  PTS_CHANNEL_CLOSED: {
+    description: "The channel's runtime was stopped: puts are refused and pending waits end.",
+    solve: "Start a new runtime to use the channel again.",
+  },
+  PTS_WAIT_TIMEOUT: {
+    description: "next(afterTs, { timeoutMs }) ended before an item arrived.",
+    solve: "Wait longer, or treat it as 'no data yet'.",
+  },
+  PTS_WAIT_ABORTED: {
+    description: "A wait was cancelled through its AbortSignal.",
+    solve: "Nothing to fix: the caller asked for it.",
+  },
+  PTS_ITEM_TOO_LARGE: {
+    description: "An item larger than the channel's whole live window (retain.bytes).",
+    solve: "Raise retain.bytes, or split the item.",
+  },
+} as const satisfies Record<string, { description: string; solve: string }>;
+
 /** No runtime hosts a channel of that name. */
 export class ChannelNotFoundError extends PtsError {
   static readonly code = "PTS_CHANNEL_NOT_FOUND";

@@ -6,6 +6,26 @@
  * `cause`. Messages say what went wrong and what to do about it.
  */
 
+/** Every code of the runtime layer: description and how to solve. Keys equal codes. */
+export const RUNTIME_ERROR_CODES = {
+  PTS_INVALID_TIMESTAMP: {
+    description: "A timestamp that is not a non-negative safe integer of microseconds (NaN, a fraction, negative, too large, not a number), or time text that cannot be parsed.",
+    solve: "Pass integer µs since the epoch (clock.now(), clock.fromMs(), clock.fromIso()); on the CLI, ISO-8601 or a relative form like -5s.",
+  },
+  PTS_NOT_SUPPORTED: {
+    description: "An option or feature of a part of PTS that is not built yet.",
+    solve: "Leave the option out; the README lists what each version supports.",
+  },
+  PTS_INVALID_OPTION: {
+    description: "An unknown option name (a typo) or an option with a wrong type or value.",
+    solve: "Check the option against the README; the message names the option and what it expects.",
+  },
+  PTS_CODEC: {
+    description: "A value the channel's codec cannot encode (e.g. a string on a binary channel, a cycle in JSON), or bytes it cannot decode.",
+    solve: "Put values of the channel's type, or give the channel a codec that handles them.",
+  },
+} as const satisfies Record<string, { description: string; solve: string }>;
+
 export class PtsError extends Error {
   readonly code: string;
 
