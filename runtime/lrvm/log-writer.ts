@@ -234,6 +234,10 @@ export class LogWriter {
   async close(): Promise<void> {
     if (!this.failed) await this.sync().catch(() => undefined);
     while (this.inflight) await this.inflight;
-    fs.closeSync(this.fd);
+    try {
+      fs.closeSync(this.fd);
+    } catch (err) {
+      if (!this.failed) throw err; // after an I/O failure the fd may be gone already
+    }
   }
 }
