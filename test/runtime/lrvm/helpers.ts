@@ -7,6 +7,7 @@
  * the process), so recovering the copy tests recovery without killing the test process.
  */
 import fs from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { Test } from "tap";
 import { Rvm, RvmError } from "../../../runtime/lrvm/index.ts";
@@ -20,12 +21,18 @@ export async function openRvm(t: Test, dir: string, options?: OpenOptions): Prom
   return rvm;
 }
 
-let copies = 0;
+/** Every directory crashCopy made; removed when the test process exits. */
+const copies: string[] = [];
+process.on("exit", () => {
+  for (const c of copies) fs.rmSync(c, { recursive: true, force: true });
+});
 
-/** Copies the files of `dir` (not LOCK) into a new directory beside it, and returns its path. */
+/** Copies the files of `dir` (not LOCK) into `into` (emptied first) or a new temporary directory, and returns its path. */
 export function crashCopy(dir: string, into?: string): string {
-  const target = into ?? `${dir}.crash${++copies}`;
+  const target = into ?? fs.mkdtempSync(path.join(os.tmpdir(), "pts-lrvm-copy-"));
+  if (into !== undefined) fs.rmSync(into, { recursive: true, force: true });
   fs.mkdirSync(target, { recursive: true });
+  copies.push(target);
   for (const name of fs.readdirSync(dir)) {
     if (name === "LOCK") continue;
     fs.copyFileSync(path.join(dir, name), path.join(target, name));
