@@ -3,14 +3,15 @@
  *
  * FORMAT: the file `LOCK` in the directory holds the owner's pid in decimal and a newline.
  *
- * RULES: the lock is created with O_EXCL. A LOCK naming a live process other than this one is
- * respected (ELOCKED). A LOCK naming a dead process (or holding no pid: a crash between create
- * and write) is stale and taken over by renaming it aside first, so two processes racing for a
- * stale lock cannot both win: only one rename succeeds, and the loser then meets the winner's
- * fresh LOCK. Within one process a set of held directories refuses a second open, even though
+ * RULES: the lock is created by writing the pid to a temporary file and hard-linking it to
+ * `LOCK` (fails if it exists), so a LOCK is never seen without its pid. A LOCK naming a live
+ * process other than this one is respected (ELOCKED). A LOCK naming a dead process (or no
+ * pid at all: outside edits) is stale and taken over by renaming it aside first, so two
+ * processes racing for a stale lock cannot both win: only one rename succeeds, and the loser
+ * then meets the winner's fresh LOCK. Within one process a set of held directories refuses a second open, even though
  * the pid in LOCK is our own. The LOCK is transient: close() deletes it; recovery never needs it.
  */
-import { open, readFile, rename, unlink } from "node:fs/promises";
+import { link, readFile, rename, unlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { RvmError } from "./errors.ts";
 import { unlinkIfExists } from "./fsync.ts";
@@ -53,18 +54,22 @@ export async function acquireLock(dir: string): Promise<void> {
   if (heldHere.has(dir)) throw locked(dir, process.pid);
   const path = join(dir, LOCK_FILE);
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    // The LOCK appears with its pid already in it (link of a written file is atomic), so
+    // no contender can ever read a half-made lock.
+    const tmp = `${path}.${process.pid}.tmp`;
+    await writeFile(tmp, `${process.pid}\n`);
     try {
-      const fh = await open(path, "wx");
-      try {
-        await fh.writeFile(`${process.pid}\n`);
-      } finally {
-        await fh.close();
+      await link(tmp, path);
+      if (heldHere.has(dir)) {
+        await unlink(path); // another open of this process won the race
+        throw locked(dir, process.pid);
       }
-      if (heldHere.has(dir)) throw locked(dir, process.pid); // another open of this process won the race
       heldHere.add(dir);
       return;
     } catch (err) {
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;
+    } finally {
+      await unlinkIfExists(tmp);
     }
     const pid = await readPid(path);
     if (heldBy(pid)) throw locked(dir, pid as number);
