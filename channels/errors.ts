@@ -38,6 +38,14 @@ export const CHANNEL_ERROR_CODES = {
     description: "An item larger than the channel's whole live window (retain.bytes).",
     solve: "Raise retain.bytes, or split the item.",
   },
+  PTS_STORE_CORRUPT: {
+    description: "A persistent channel's meta or index segment is damaged or belongs to another channel; damaged item records are skipped and counted instead.",
+    solve: "Restore the data directory from a backup; `pts channels --data DIR` shows what is readable.",
+  },
+  PTS_STORE_FULL: {
+    description: "A persistent channel reached a fixed limit of its store (1024 data files, or 64 named consumers).",
+    solve: "Set persist.history to drop old data, or use fewer consumers per channel.",
+  },
 } as const satisfies Record<string, { description: string; solve: string }>;
 
 /** No runtime hosts a channel of that name. */
@@ -101,5 +109,21 @@ export class ItemTooLargeError extends PtsError {
   static readonly code = "PTS_ITEM_TOO_LARGE";
   constructor(channel: string, size: number, limit: number, what = "retain.bytes") {
     super(ItemTooLargeError.code, `an item of ${size} bytes does not fit channel ${JSON.stringify(channel)}, whose ${what} is ${limit} bytes; raise the limit or split the item`);
+  }
+}
+
+/** A persistent channel whose LRVM state is damaged; it is refused rather than guessed at. */
+export class StoreCorruptError extends PtsError {
+  static readonly code = "PTS_STORE_CORRUPT";
+  constructor(channel: string, what: string) {
+    super(StoreCorruptError.code, `persistent channel ${JSON.stringify(channel)}: ${what}; restore the data directory from a backup`);
+  }
+}
+
+/** A persistent channel at one of its store's fixed limits. */
+export class StoreFullError extends PtsError {
+  static readonly code = "PTS_STORE_FULL";
+  constructor(channel: string, what: string, limit: string) {
+    super(StoreFullError.code, `persistent channel ${JSON.stringify(channel)} has no room for more ${what} (${limit})`);
   }
 }

@@ -29,11 +29,11 @@ const RESOLVED: Promise<void> = Promise.resolve();
 export class HostedChannel<T> implements ItemSource<T> {
   readonly index: TimeIndex<T>;
   readonly consumers = new Map<string, Cursor>();
-  private readonly waiters = new WaiterQueue();
-  private putHandlers: PutHandler<T>[] = [];
+  protected readonly waiters = new WaiterQueue();
+  protected putHandlers: PutHandler<T>[] = [];
   private gcHandlers: GcHandler<T>[] = [];
-  private readonly measure: boolean;
-  private closed = false;
+  protected readonly measure: boolean;
+  protected closed = false;
   puts = 0;
   evicted = 0;
 
@@ -42,35 +42,62 @@ export class HostedChannel<T> implements ItemSource<T> {
     readonly codec: Codec<T>,
     readonly retention: Retention,
     readonly onDuplicate: DuplicatePolicy,
-    private readonly reportError: ErrorReporter,
+    protected readonly reportError: ErrorReporter,
   ) {
     this.measure = retention.bytes !== undefined;
     this.index = new TimeIndex<T>(this.measure);
   }
 
   put(value: T, ts: number): Promise<void> {
-    if (this.closed) return Promise.reject(new ChannelClosedError(this.name));
-    if (!isTimestamp(ts)) return Promise.reject(timestampError(ts));
-    let size = 0;
+    let size: number;
     try {
-      this.codec.check?.(value);
-      if (this.measure) size = encodedSize(this.codec, value);
+      size = this.admit(value, ts);
     } catch (err) {
       return Promise.reject(err);
     }
-    if (this.measure && size > this.retention.bytes!) return Promise.reject(new ItemTooLargeError(this.name, size, this.retention.bytes!));
     const item: Item<T> = { ts, value };
     if (this.index.insert(item, size) !== undefined) {
       if (this.onDuplicate === "reject") return Promise.reject(new DuplicateTimestampError(this.name, ts));
       if (this.onDuplicate === "keep-first") return RESOLVED;
       this.index.replace(item, size);
     }
+    this.published(item);
+    return RESOLVED;
+  }
+
+  /**
+   * Throws why a put must be refused (closed, bad timestamp, a value the codec refuses, too
+   * large); otherwise returns the value's encoded size (0 when bytes are not tracked).
+   */
+  protected admit(value: T, ts: number): number {
+    if (this.closed) throw new ChannelClosedError(this.name);
+    if (!isTimestamp(ts)) throw timestampError(ts);
+    this.codec.check?.(value);
+    if (!this.measure) return 0;
+    const size = encodedSize(this.codec, value);
+    if (size > this.retention.bytes!) throw new ItemTooLargeError(this.name, size, this.retention.bytes!);
+    return size;
+  }
+
+  /** After an item entered the window: retention, waiters, put triggers. */
+  protected published(item: Item<T>): void {
     this.puts++;
     const n = excess(this.index, this.retention);
     if (n > 0) this.evict(n);
-    if (this.waiters.length > 0) this.waiters.wake(ts);
+    if (this.waiters.length > 0) this.waiters.wake(item.ts);
     if (this.putHandlers.length > 0) this.fire(this.putHandlers, item, "put trigger");
-    return RESOLVED;
+  }
+
+  at(ts: number): Item<T> | undefined {
+    return this.index.at(ts);
+  }
+
+  oldestItem(): Item<T> | undefined {
+    return this.index.oldest();
+  }
+
+  newestItem(): Item<T> | undefined {
+    return this.index.newest();
   }
 
   firstAfter(afterTs: number): Item<T> | undefined {
@@ -79,8 +106,8 @@ export class HostedChannel<T> implements ItemSource<T> {
 
   /** Resolves a bound to a timestamp; undefined when it names an item of an empty channel. */
   resolve(bound: Bound): number | undefined {
-    if (bound === "oldest") return this.index.oldest()?.ts;
-    if (bound === "newest") return this.index.newest()?.ts;
+    if (bound === "oldest") return this.oldestItem()?.ts;
+    if (bound === "newest") return this.newestItem()?.ts;
     if (!isTimestamp(bound)) throw timestampError(bound);
     return bound;
   }
@@ -95,7 +122,11 @@ export class HostedChannel<T> implements ItemSource<T> {
   range(lo: Bound, hi: Bound): Item<T>[] {
     const a = this.resolve(lo);
     const b = this.resolve(hi);
-    return a === undefined || b === undefined ? [] : this.index.range(a, b);
+    return a === undefined || b === undefined ? [] : this.rangeTs(a, b);
+  }
+
+  protected rangeTs(lo: number, hi: number): Item<T>[] {
+    return this.index.range(lo, hi);
   }
 
   /**
@@ -111,6 +142,11 @@ export class HostedChannel<T> implements ItemSource<T> {
       () => new WaitTimeoutError(this.name, afterTs, askedMs!),
       (reason) => new WaitAbortedError(this.name, reason),
     );
+  }
+
+  /** Makes a named consumer's cursor durable; memory-only channels have nothing to make durable. */
+  commitCursor(_consumer: string, _after: number): Promise<void> {
+    return RESOLVED;
   }
 
   consumer(name: string, from: Bound): Cursor {
@@ -158,13 +194,13 @@ export class HostedChannel<T> implements ItemSource<T> {
     this.waiters.close(new ChannelClosedError(this.name));
   }
 
-  private evict(n: number): void {
+  protected evict(n: number): void {
     const gone = this.index.evict(n, this.gcHandlers.length > 0);
     this.evicted += n;
     if (gone) this.fire(this.gcHandlers, gone, "gc trigger");
   }
 
-  private fire<A>(handlers: ((arg: A) => unknown)[], arg: A, context: string): void {
+  protected fire<A>(handlers: ((arg: A) => unknown)[], arg: A, context: string): void {
     for (const h of handlers) {
       try {
         const r = h(arg);

@@ -9,17 +9,31 @@
  * throwing synchronously; the answers of get variants are in time order.
  */
 import type { Observable } from "rxjs";
-import { type Codec, InvalidOptionError, NotSupportedError, isTimestamp, now, timestampError } from "../runtime/index.ts";
+import { type Codec, InvalidOptionError, isTimestamp, now, timestampError } from "../runtime/index.ts";
 import type { Cursor, HostedChannel } from "./hostedChannel.ts";
+import { PersistentChannel } from "./persistentChannel.ts";
 import { ItemsIterator } from "./itemsIterator.ts";
 import { observeItems } from "./observe.ts";
-import type { Bound, Channel, ChannelStats, GcHandler, Item, ItemsOptions, ObserveOptions, PutHandler, TriggerEvent, WaitOptions } from "./types.ts";
+import type { Bound, Channel, ChannelStats, GcHandler, Item, ItemsOptions, ObserveOptions, PersistHandler, PutHandler, TriggerEvent, WaitOptions } from "./types.ts";
+
+export type Binding = { hosted: HostedChannel<unknown>; cursor: Cursor; consumer: string | undefined };
+
+/** What each handle is bound to, for the runtime's cross-channel transactions. */
+const bindings = new WeakMap<object, Binding>();
+
+export function bindingOf(handle: object): Binding | undefined {
+  return bindings.get(handle);
+}
 
 export class LocalChannel<T> implements Channel<T> {
   constructor(
     private readonly hosted: HostedChannel<T>,
     private readonly cursor: Cursor,
-  ) {}
+    /** The named consumer whose cursor this handle shares, if any. */
+    readonly consumer?: string,
+  ) {
+    bindings.set(this as LocalChannel<unknown>, { hosted: hosted as HostedChannel<unknown>, cursor, consumer });
+  }
 
   get name(): string {
     return this.hosted.name;
@@ -41,10 +55,10 @@ export class LocalChannel<T> implements Channel<T> {
     if (a === undefined) return this.take();
     try {
       if (b !== undefined) return Promise.resolve(this.hosted.range(a, b));
-      if (a === "newest") return Promise.resolve(this.hosted.index.newest());
-      if (a === "oldest") return Promise.resolve(this.hosted.index.oldest());
+      if (a === "newest") return Promise.resolve(this.hosted.newestItem());
+      if (a === "oldest") return Promise.resolve(this.hosted.oldestItem());
       if (!isTimestamp(a)) throw timestampError(a);
-      return Promise.resolve(this.hosted.index.at(a));
+      return Promise.resolve(this.hosted.at(a));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -54,7 +68,7 @@ export class LocalChannel<T> implements Channel<T> {
     if (!isTimestamp(afterTs)) throw timestampError(afterTs);
     const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
     for (;;) {
-      const item = this.hosted.index.firstAfter(afterTs);
+      const item = this.hosted.firstAfter(afterTs);
       if (item !== undefined) return item;
       const left = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
       await this.hosted.waitAfter(afterTs, left, options.signal, options.timeoutMs);
@@ -71,11 +85,22 @@ export class LocalChannel<T> implements Channel<T> {
 
   on(event: "put", handler: PutHandler<T>): () => void;
   on(event: "gc", handler: GcHandler<T>): () => void;
-  on(event: TriggerEvent, handler: PutHandler<T> | GcHandler<T>): () => void {
+  on(event: "persist", handler: PersistHandler<T>): () => void;
+  on(event: TriggerEvent, handler: PutHandler<T> | GcHandler<T> | PersistHandler<T>): () => void {
     if (event === "put") return this.hosted.onPut(handler as PutHandler<T>);
     if (event === "gc") return this.hosted.onGc(handler as GcHandler<T>);
-    if (event === "persist") throw new NotSupportedError('the "persist" trigger (it comes with persistent channels)');
-    throw new InvalidOptionError("event", event, '"put" or "gc"');
+    if (event === "persist") {
+      if (this.hosted instanceof PersistentChannel) return this.hosted.onPersist(handler as PersistHandler<T>);
+      throw new InvalidOptionError("event", event, 'a persistent channel (the "persist" trigger runs before items are stored on disk)');
+    }
+    throw new InvalidOptionError("event", event, '"put", "gc" or "persist"');
+  }
+
+  commit(ts?: number): Promise<void> {
+    if (this.consumer === undefined) return Promise.reject(new InvalidOptionError("commit", "a handle without a consumer", "a handle from rt.lookup(name, { consumer })"));
+    const after = ts ?? this.cursor.after;
+    if (!isTimestamp(after) && after !== -1) return Promise.reject(timestampError(after));
+    return this.hosted.commitCursor(this.consumer, after);
   }
 
   stats(): ChannelStats {
@@ -86,7 +111,7 @@ export class LocalChannel<T> implements Channel<T> {
   private async take(): Promise<Item<T>> {
     const cursor = this.cursor;
     for (;;) {
-      const item = this.hosted.index.firstAfter(cursor.after);
+      const item = this.hosted.firstAfter(cursor.after);
       if (item !== undefined) {
         cursor.after = item.ts;
         return item;

@@ -9,14 +9,17 @@
  * - `channel(name)` creates or opens: one HostedChannel per name, shared by every handle.
  * - `stop()` is idempotent; it closes every channel, ending waits with ChannelClosedError.
  */
-import { InvalidOptionError, NotSupportedError, resolveCodec } from "../runtime/index.ts";
-import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError } from "./errors.ts";
+import { InvalidOptionError, NotSupportedError, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
+import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError, StoreCorruptError } from "./errors.ts";
 import { type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
-import { LocalChannel } from "./localChannel.ts";
+import { LocalChannel, bindingOf } from "./localChannel.ts";
+import { ChannelStore, type OpenReport } from "./persistence/channelStore.ts";
+import { Journal } from "./persistence/journal.ts";
+import { PersistentChannel, type StagedPut } from "./persistentChannel.ts";
 import { assertChannelName } from "./names.ts";
 import { type Retention, normalizeRetain } from "./retention.ts";
 import { type GroupOptions, StreamGroup } from "./streamGroup.ts";
-import type { Channel, ChannelOptions, ChannelStats, DuplicatePolicy, LookupOptions } from "./types.ts";
+import type { Channel, ChannelOptions, ChannelStats, DuplicatePolicy, Item, LookupOptions, PersistOptions } from "./types.ts";
 
 export type MetricsOptions = { port?: number; host?: string };
 
@@ -48,8 +51,15 @@ export class Runtime {
   private readonly hosted = new Map<string, HostedChannel<unknown>>();
   private readonly reportError: ErrorReporter;
   private stopped = false;
+  /** What opening each persistent channel found: bytes cut from torn tails, leftovers removed. */
+  readonly recovered = new Map<string, OpenReport>();
 
-  private constructor(options: RuntimeOptions) {
+  private readonly opening = new Map<string, Promise<HostedChannel<unknown>>>();
+
+  private constructor(
+    options: RuntimeOptions,
+    private readonly journal: Journal | undefined,
+  ) {
     this.namespace = options.namespace ?? "default";
     this.reportError = options.onError ?? defaultReporter;
   }
@@ -60,22 +70,26 @@ export class Runtime {
       throw new InvalidOptionError("namespace", options.namespace, "1 to 64 letters, digits, '_' or '-'");
     }
     if (options.onError !== undefined && typeof options.onError !== "function") throw new InvalidOptionError("onError", options.onError, "a function (err, context) => void");
-    if (options.dataDir !== undefined) throw new NotSupportedError("dataDir (persistent channels)");
+    if (options.dataDir !== undefined && (typeof options.dataDir !== "string" || options.dataDir === "")) throw new InvalidOptionError("dataDir", options.dataDir, "a directory path");
     if (options.nats !== undefined) throw new NotSupportedError("nats (channels across processes over NATS)");
     if (options.metrics !== undefined && options.metrics !== false) throw new NotSupportedError("metrics (the Prometheus /metrics endpoint); pass metrics: false or leave it out");
-    return new Runtime(options);
+    const journal = options.dataDir === undefined ? undefined : await Journal.open(options.dataDir);
+    return new Runtime(options, journal);
   }
 
-  /** Creates the channel, or opens it if this runtime already hosts it. */
+  /**
+   * Creates the channel, or opens it: one this runtime hosts, or a persistent channel stored
+   * in the data directory (reopened with everything committed).
+   */
   async channel<T = unknown>(name: string, options?: ChannelOptions<T>): Promise<Channel<T>> {
     this.assertRunning(name);
     assertChannelName(name);
+    if (options !== undefined) checkKeys("channel", options, CHANNEL_KEYS);
     let hosted = this.hosted.get(name) as HostedChannel<T> | undefined;
     if (hosted) {
       if (options !== undefined) assertSameOptions(hosted, options);
     } else {
-      hosted = createHosted(name, options ?? {}, this.reportError);
-      this.hosted.set(name, hosted as HostedChannel<unknown>);
+      hosted = (await this.open(name, options ?? {}, true)) as HostedChannel<T>;
     }
     return new LocalChannel(hosted, { after: hosted.startAfter("newest") });
   }
@@ -85,12 +99,12 @@ export class Runtime {
     this.assertRunning(name);
     assertChannelName(name);
     checkKeys("lookup", options, LOOKUP_KEYS);
-    const hosted = this.hosted.get(name) as HostedChannel<T> | undefined;
+    const hosted = (this.hosted.get(name) ?? (await this.open(name, {}, false))) as HostedChannel<T> | undefined;
     if (!hosted) throw new ChannelNotFoundError(name);
     const from = options.from ?? "newest";
     if (options.consumer !== undefined) {
       if (typeof options.consumer !== "string" || options.consumer === "") throw new InvalidOptionError("consumer", options.consumer, "a non-empty string");
-      return new LocalChannel(hosted, hosted.consumer(options.consumer, from));
+      return new LocalChannel(hosted, hosted.consumer(options.consumer, from), options.consumer);
     }
     return new LocalChannel(hosted, { after: hosted.startAfter(from) });
   }
@@ -117,11 +131,92 @@ export class Runtime {
     return this.stopped;
   }
 
-  /** Closes every channel; pending waits end with ChannelClosedError, iterators end. */
+  /**
+   * One LRVM transaction for a pipeline stage: the outputs are stored and the input consumer's
+   * durable cursor moves to the item taken, together or not at all. A stage that restarts after
+   * a crash resumes after the last step that committed: nothing lost, nothing done twice.
+   */
+  async commitStep<I>(step: { input: Channel<I>; taken: Item<I> | number; outputs: readonly { channel: Channel<unknown>; value: unknown; ts?: number }[] }): Promise<void> {
+    const input = bindingOf(step.input);
+    if (!input || !(input.hosted instanceof PersistentChannel) || input.consumer === undefined) {
+      throw new InvalidOptionError("commitStep.input", step.input.name, "a handle from rt.lookup(name, { consumer }) on a persistent channel of this runtime");
+    }
+    const after = typeof step.taken === "number" ? step.taken : step.taken.ts;
+    if (!isTimestamp(after)) throw timestampError(after);
+    const staged: StagedPut[] = [];
+    try {
+      for (const out of step.outputs) {
+        const b = bindingOf(out.channel);
+        if (!b || !(b.hosted instanceof PersistentChannel)) throw new InvalidOptionError("commitStep.outputs", out.channel.name, "a persistent channel of this runtime");
+        const s = b.hosted.stage(out.value, out.ts ?? now());
+        if (s) staged.push(s);
+      }
+    } catch (err) {
+      for (const s of staged) s.failed();
+      throw err;
+    }
+    try {
+      await this.journal!.submit({ writes: staged.map((s) => s.write), cursors: [{ store: input.hosted.store, consumer: input.consumer, after }] });
+    } catch (err) {
+      for (const s of staged) s.failed();
+      throw err;
+    }
+    for (const s of staged) s.done();
+  }
+
+  /** Names of the persistent channels stored in the data directory. */
+  async storedChannels(): Promise<string[]> {
+    if (!this.journal) return [];
+    return this.journal.storedNames([...this.hosted.keys()]);
+  }
+
+  /** Checkpoints persistent channels, closes every channel (pending waits end with ChannelClosedError, iterators end) and the data directory. */
   async stop(): Promise<void> {
     if (this.stopped) return;
     this.stopped = true;
-    for (const h of this.hosted.values()) h.close();
+    await Promise.allSettled(this.opening.values());
+    const errors: unknown[] = [];
+    for (const h of this.hosted.values()) {
+      if (h instanceof PersistentChannel) await h.shutdown().catch((err: unknown) => errors.push(err));
+      else h.close();
+    }
+    await this.journal?.close();
+    if (errors.length > 0) throw errors[0];
+  }
+
+  /** Opens or creates the hosted channel `name`; undefined when absent and `create` is false. */
+  private open<T>(name: string, options: ChannelOptions<T>, create: boolean): Promise<HostedChannel<T> | undefined> {
+    const inProgress = this.opening.get(name) as Promise<HostedChannel<T>> | undefined;
+    if (inProgress) return inProgress;
+    const opening = this.create(name, options, create);
+    this.opening.set(name, opening as Promise<HostedChannel<unknown>>);
+    return opening.finally(() => this.opening.delete(name));
+  }
+
+  private async create<T>(name: string, options: ChannelOptions<T>, create: boolean): Promise<HostedChannel<T> | undefined> {
+    const onDuplicate = options.onDuplicate ?? "reject";
+    if (!DUPLICATE_POLICIES.includes(onDuplicate)) throw new InvalidOptionError("onDuplicate", onDuplicate, DUPLICATE_POLICIES.map((p) => `"${p}"`).join(", "));
+    const retention = normalizeRetain(options.retain);
+    const persist = options.persist === undefined ? undefined : normalizePersist(options.persist);
+    if (persist && !this.journal) throw new InvalidOptionError("persist", options.persist, "a runtime started with dataDir (where persistent channels live)");
+    let hosted: HostedChannel<T> | undefined;
+    const opened = this.journal ? await ChannelStore.open(this.journal.rvm, this.journal.dataDir, name, codecName(options.codec), persist !== undefined, (ts, file) => this.reportError(new StoreCorruptError(name, `the record at ts ${ts} in ${file} is damaged; it is skipped`), `read of channel ${JSON.stringify(name)}`)) : undefined;
+    if (opened) {
+      const codec = resolveCodec(options.codec ?? storedCodec(name, opened.store.codecName));
+      if (codec.name !== opened.store.codecName) {
+        await opened.store.close();
+        throw new ChannelOptionsMismatchError(name, `codec (stored: "${opened.store.codecName}")`);
+      }
+      if (opened.report.cutBytes > 0 || opened.report.orphans > 0) {
+        this.reportError(new StoreCorruptError(name, `recovered: ${opened.report.cutBytes} uncommitted bytes cut from data file tails, ${opened.report.orphans} leftover files removed`), `open of channel ${JSON.stringify(name)}`);
+      }
+      hosted = new PersistentChannel<T>(name, codec, retention, onDuplicate, this.reportError, opened.store, this.journal!, persist ?? { mode: "sync" });
+      this.recovered.set(name, opened.report);
+    } else if (create) {
+      hosted = new HostedChannel<T>(name, resolveCodec(options.codec), retention, onDuplicate, this.reportError);
+    }
+    if (hosted) this.hosted.set(name, hosted as HostedChannel<unknown>);
+    return hosted;
   }
 
   private assertRunning(name: string): void {
@@ -136,17 +231,33 @@ function checkKeys(where: string, options: object, allowed: Set<string>): void {
   }
 }
 
-function createHosted<T>(name: string, options: ChannelOptions<T>, report: ErrorReporter): HostedChannel<T> {
-  checkKeys("channel", options, CHANNEL_KEYS);
-  if (options.persist !== undefined) throw new NotSupportedError("persist (persistent channels)");
-  const onDuplicate = options.onDuplicate ?? "reject";
-  if (!DUPLICATE_POLICIES.includes(onDuplicate)) throw new InvalidOptionError("onDuplicate", onDuplicate, DUPLICATE_POLICIES.map((p) => `"${p}"`).join(", "));
-  return new HostedChannel<T>(name, resolveCodec(options.codec), normalizeRetain(options.retain), onDuplicate, report);
+function normalizePersist(p: PersistOptions): PersistOptions {
+  if (typeof p !== "object" || p === null) throw new InvalidOptionError("persist", p, '{ mode: "sync" | "checkpoint", everyMs?, history?: { ms?, bytes? } }');
+  for (const key of Object.keys(p)) if (!["mode", "everyMs", "history"].includes(key)) throw new InvalidOptionError(`persist.${key}`, (p as Record<string, unknown>)[key], "one of mode, everyMs, history");
+  if (p.mode !== "sync" && p.mode !== "checkpoint") throw new InvalidOptionError("persist.mode", p.mode, '"sync" or "checkpoint"');
+  if (p.everyMs !== undefined && !(typeof p.everyMs === "number" && p.everyMs > 0)) throw new InvalidOptionError("persist.everyMs", p.everyMs, "a positive number of milliseconds");
+  if (p.history !== undefined) {
+    if (typeof p.history !== "object" || p.history === null) throw new InvalidOptionError("persist.history", p.history, "{ ms?, bytes? }");
+    for (const key of ["ms", "bytes"] as const) {
+      const v = p.history[key];
+      if (v !== undefined && !(typeof v === "number" && v > 0)) throw new InvalidOptionError(`persist.history.${key}`, v, "a positive number");
+    }
+  }
+  return p;
+}
+
+function codecName<T>(spec: ChannelOptions<T>["codec"]): string {
+  return resolveCodec(spec).name;
+}
+
+/** The codec a stored channel was written with, when it is one PTS knows by name. */
+function storedCodec(channel: string, name: string): "json" | "binary" {
+  if (name === "json" || name === "binary") return name;
+  throw new ChannelOptionsMismatchError(channel, `codec: it was stored with the custom codec "${name}"; pass that codec again`);
 }
 
 function assertSameOptions<T>(hosted: HostedChannel<T>, options: ChannelOptions<T>): void {
-  checkKeys("channel", options, CHANNEL_KEYS);
-  if (options.persist !== undefined) throw new NotSupportedError("persist (persistent channels)");
+  if (options.persist !== undefined && (!(hosted instanceof PersistentChannel) || hosted.mode !== options.persist.mode)) throw new ChannelOptionsMismatchError(hosted.name, "persist");
   if (options.codec !== undefined && resolveCodec(options.codec).name !== hosted.codec.name) throw new ChannelOptionsMismatchError(hosted.name, "codec");
   if (options.onDuplicate !== undefined && options.onDuplicate !== hosted.onDuplicate) throw new ChannelOptionsMismatchError(hosted.name, "onDuplicate");
   if (options.retain !== undefined && !sameRetention(normalizeRetain(options.retain), hosted.retention)) throw new ChannelOptionsMismatchError(hosted.name, "retain");

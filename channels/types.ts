@@ -68,6 +68,8 @@ export type ObserveOptions = {
 export type TriggerEvent = "put" | "gc" | "persist";
 export type PutHandler<T> = (item: Item<T>) => unknown;
 export type GcHandler<T> = (items: readonly Item<T>[]) => unknown;
+/** Runs before an item is stored on disk; returns the value to store instead (a pickled form), or undefined to store it as is. */
+export type PersistHandler<T> = (item: Item<T>) => T | undefined;
 
 export type ChannelStats = {
   name: string;
@@ -78,6 +80,8 @@ export type ChannelStats = {
   newest: number | undefined;
   puts: number;
   evicted: number;
+  /** Persistent channels: what is on disk, records found damaged, and puts not yet durable. */
+  stored?: { items: number; bytes: number; corrupt: number; pending: number };
 };
 
 /** The handle API: the same for a channel hosted here and one reached over NATS. */
@@ -98,5 +102,11 @@ export interface Channel<T> {
   observe(options?: ObserveOptions): Observable<Item<T>>;
   on(event: "put", handler: PutHandler<T>): () => void;
   on(event: "gc", handler: GcHandler<T>): () => void;
+  on(event: "persist", handler: PersistHandler<T>): () => void;
+  /**
+   * Makes this handle's named-consumer cursor durable at ts (default: the last item get()
+   * returned), on a persistent channel; resolves when it is on disk. A no-op elsewhere.
+   */
+  commit(ts?: number): Promise<void>;
   stats(): ChannelStats;
 }

@@ -6,4 +6,5 @@
 export * as clock from "./clock.ts";
 export { now, parseTime, parseDuration, assertTimestamp, isTimestamp, timestampError, fromMs, toMs, fromDate, toDate, fromIso, toIso, type Timestamp } from "./clock.ts";
 export { RUNTIME_ERROR_CODES, PtsError, InvalidTimestampError, NotSupportedError, InvalidOptionError, describe } from "./errors.ts";
+export { nameToken, MAX_TOKEN } from "./token.ts";
 export * from "./transport/index.ts";

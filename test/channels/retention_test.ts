@@ -86,6 +86,6 @@ t.test("triggers - put runs for each stored item; a throwing trigger does not fa
   t.equal(errors.filter((e) => /put trigger of channel "a": boom/.test(e)).length, 3);
   t.equal(errors.filter((e) => /async boom/.test(e)).length, 3);
   t.equal(ch.stats().items, 3);
-  t.throws(() => ch.on("persist" as "put", () => {}), { code: "PTS_NOT_SUPPORTED" });
+  t.throws(() => ch.on("persist", () => undefined), { code: "PTS_INVALID_OPTION" }, "the persist trigger needs a persistent channel");
   t.throws(() => ch.on("poke" as "put", () => {}), InvalidOptionError);
 });

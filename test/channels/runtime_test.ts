@@ -3,7 +3,7 @@ import { ChannelNotFoundError, ChannelOptionsMismatchError, InvalidChannelNameEr
 import { runtime } from "../helpers.ts";
 
 t.test("runtime - options of later parts are refused, never ignored", async (t) => {
-  await t.rejects(Runtime.start({ dataDir: "/tmp/x" }), NotSupportedError);
+  await t.rejects(Runtime.start({ dataDir: "" }), InvalidOptionError);
   await t.rejects(Runtime.start({ nats: "nats://127.0.0.1:4222" }), NotSupportedError);
   await t.rejects(Runtime.start({ metrics: { port: 9464 } }), NotSupportedError);
   const rt = await Runtime.start({ metrics: false, namespace: "lab-1" });
@@ -12,7 +12,7 @@ t.test("runtime - options of later parts are refused, never ignored", async (t) 
   await t.rejects(Runtime.start({ namespace: "a.b" }), InvalidOptionError);
   await t.rejects(Runtime.start({ natsUrl: "x" } as object), InvalidOptionError, "typos are caught");
   const r2 = await runtime(t);
-  await t.rejects(r2.channel("p", { persist: { mode: "sync" } }), NotSupportedError);
+  await t.rejects(r2.channel("p", { persist: { mode: "sync" } }), InvalidOptionError, "persist needs a dataDir");
   await t.rejects(r2.channel("p", { retian: { count: 1 } } as object), InvalidOptionError);
   await t.rejects(r2.channel("p", { onDuplicate: "overwrite" as "replace" }), InvalidOptionError);
 });

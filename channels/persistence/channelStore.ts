@@ -1,0 +1,358 @@
+/**
+ * ChannelStore: the on-disk part of one persistent channel (format.ts): its data files, their
+ * time indexes and its meta segment, with history queries and the write path the Journal drives.
+ *
+ * Reads are synchronous binary searches over the mapped indexes, then one positioned read of
+ * the record: O(log n), never a scan. A damaged record is skipped and reported, never returned.
+ *
+ * Writes happen in three steps, called by the Journal in order (see format.ts, section 5):
+ * `write()` appends records to data files (rolling and growing indexes as needed), the Journal
+ * syncs `dirtyFiles()`, then `apply()` puts the index entries, watermarks, file table and
+ * history drops into the LRVM transaction. After the commit `committed()` publishes the new
+ * state; after a failure `rewind()` forgets it.
+ */
+import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
+import { join } from "node:path";
+import type { Rvm, Segment } from "../../runtime/lrvm/index.ts";
+import { nameToken } from "../../runtime/index.ts";
+import { ChannelMeta } from "./channelMeta.ts";
+import { DataFile, encodeRecord, type RecordRef } from "./dataFile.ts";
+import { type ByteRange, FileIndex } from "./fileIndex.ts";
+import { FILE_ROLL_BYTES, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
+import { StoreCorruptError, StoreFullError } from "../errors.ts";
+
+export type StoredItem = { ts: number; payload: Uint8Array };
+/** An item to store; `replace` when it takes the place of a stored item at the same ts. */
+export type ItemToStore = StoredItem & { replace?: boolean };
+export type History = { ms?: number; bytes?: number };
+
+type StoreFile = { n: number; data: DataFile; index: FileIndex };
+
+/** What write() did, for apply(): where each record landed, and files it created. */
+export type WritePlan = {
+  store: ChannelStore;
+  placed: { file: StoreFile; ts: number; ref: RecordRef; replace: boolean }[];
+  created: StoreFile[];
+  grown: StoreFile[];
+};
+
+export type OpenReport = { cutBytes: number; orphans: number };
+
+export class ChannelStore {
+  /** Records whose bytes did not match their index entry, found by reads so far. */
+  corrupt = 0;
+
+  private constructor(
+    readonly name: string,
+    readonly token: string,
+    readonly dir: string,
+    private readonly rvm: Rvm,
+    readonly meta: ChannelMeta,
+    private files: StoreFile[],
+    private readonly onCorrupt: (ts: number, file: string) => void,
+  ) {}
+
+  /** Opens the channel's store, creating it when `create` is set; undefined when absent. */
+  static async open(rvm: Rvm, dataDir: string, name: string, codec: string, create: boolean, onCorrupt: (ts: number, file: string) => void): Promise<{ store: ChannelStore; report: OpenReport } | undefined> {
+    const token = nameToken(name);
+    const metaName = metaSegment(token);
+    const exists = rvm.segmentNames().includes(metaName);
+    if (!exists && !create) return undefined;
+    const dir = join(dataDir, "channels", token);
+    mkdirSync(dir, { recursive: true });
+    const seg = await rvm.map(metaName, META_SIZE);
+    const meta = new ChannelMeta(seg);
+    if (!exists || seg.data.readUInt32LE(0) === 0) {
+      const tx = rvm.begin({ restore: false });
+      const r = ChannelMeta.init(seg, name, codec);
+      tx.setRange(r.seg, r.offset, r.length);
+      await tx.commit({ flush: true });
+    }
+    if (!meta.isValid) throw new StoreCorruptError(name, `meta segment ${metaName} has a bad magic or version`);
+    if (meta.name !== name) throw new StoreCorruptError(name, `meta segment ${metaName} belongs to channel ${JSON.stringify(meta.name)}`);
+    const report: OpenReport = { cutBytes: 0, orphans: 0 };
+    const files: StoreFile[] = [];
+    const known = new Set<number>();
+    for (const entry of meta.files()) {
+      known.add(entry.n);
+      const { file, cut } = DataFile.open(entry.n, join(dir, dataFileName(entry.n)), entry.watermark);
+      report.cutBytes += cut;
+      const index = new FileIndex(await rvm.map(indexSegment(token, entry.n), indexBytes(entry.slots)));
+      if (!index.isValidFor(entry.n)) throw new StoreCorruptError(name, `index segment of data file ${entry.n} is damaged`);
+      files.push({ n: entry.n, data: file, index });
+    }
+    // Leftovers of a crash: data files and index segments the committed table does not name.
+    for (const f of readdirSync(dir)) {
+      const m = /^(\d+)\.data$/.exec(f);
+      if (m && !known.has(Number(m[1]))) {
+        unlinkSync(join(dir, f));
+        report.orphans++;
+      }
+    }
+    for (const segName of rvm.segmentNames()) {
+      const m = segName.startsWith(`${token}.idx.`) ? /\.idx\.(\d+)$/.exec(segName) : null;
+      if (m && !known.has(Number(m[1]))) {
+        await rvm.destroy(segName);
+        report.orphans++;
+      }
+    }
+    return { store: new ChannelStore(name, token, dir, rvm, meta, files, onCorrupt), report };
+  }
+
+  get codecName(): string {
+    return this.meta.codec;
+  }
+
+  get count(): number {
+    let n = 0;
+    for (const f of this.files) n += f.index.count;
+    return n;
+  }
+
+  get bytes(): number {
+    let n = 0;
+    for (const f of this.files) n += f.data.watermark;
+    return n;
+  }
+
+  oldestTs(): number | undefined {
+    let min = Infinity;
+    for (const f of this.files) min = Math.min(min, f.index.minTs());
+    return min === Infinity ? undefined : min;
+  }
+
+  newestTs(): number | undefined {
+    let max = -Infinity;
+    for (const f of this.files) max = Math.max(max, f.index.maxTs());
+    return max === -Infinity ? undefined : max;
+  }
+
+  has(ts: number): boolean {
+    for (const f of this.files) if (ts >= f.index.minTs() && ts <= f.index.maxTs() && f.index.find(ts) >= 0) return true;
+    return false;
+  }
+
+  at(ts: number): StoredItem | undefined {
+    for (let k = this.files.length - 1; k >= 0; k--) {
+      const f = this.files[k];
+      if (ts < f.index.minTs() || ts > f.index.maxTs()) continue;
+      const i = f.index.find(ts);
+      if (i >= 0) return this.load(f, i);
+    }
+    return undefined;
+  }
+
+  /** The first intact item with ts > after. */
+  firstAfter(after: number): StoredItem | undefined {
+    for (;;) {
+      let best: StoreFile | undefined;
+      let bestI = -1;
+      let bestTs = Infinity;
+      for (const f of this.files) {
+        if (f.index.maxTs() <= after) continue;
+        const i = f.index.lowerBound(after + 1);
+        const ts = f.index.tsAt(i);
+        if (ts < bestTs) {
+          best = f;
+          bestI = i;
+          bestTs = ts;
+        }
+      }
+      if (!best) return undefined;
+      const item = this.load(best, bestI);
+      if (item) return item;
+      after = bestTs; // damaged: skip it
+    }
+  }
+
+  /** The newest intact item with ts < before. */
+  lastBefore(before: number): StoredItem | undefined {
+    for (;;) {
+      let best: StoreFile | undefined;
+      let bestI = -1;
+      let bestTs = -Infinity;
+      for (const f of this.files) {
+        if (f.index.minTs() >= before) continue;
+        const i = f.index.lowerBound(before) - 1;
+        const ts = f.index.tsAt(i);
+        if (ts > bestTs) {
+          best = f;
+          bestI = i;
+          bestTs = ts;
+        }
+      }
+      if (!best) return undefined;
+      const item = this.load(best, bestI);
+      if (item) return item;
+      before = bestTs; // damaged: skip it
+    }
+  }
+
+  /** Intact items with lo <= ts <= hi, in order. */
+  range(lo: number, hi: number): StoredItem[] {
+    const parts: StoredItem[][] = [];
+    for (const f of this.files) {
+      if (f.index.maxTs() < lo || f.index.minTs() > hi) continue;
+      const part: StoredItem[] = [];
+      for (let i = f.index.lowerBound(lo), n = f.index.count; i < n && f.index.tsAt(i) <= hi; i++) {
+        const item = this.load(f, i);
+        if (item) part.push(item);
+      }
+      parts.push(part);
+    }
+    return parts.length <= 1 ? (parts[0] ?? []) : mergeByTs(parts);
+  }
+
+  private load(f: StoreFile, i: number): StoredItem | undefined {
+    const ts = f.index.tsAt(i);
+    const payload = f.data.read(f.index.refAt(i), ts);
+    if (payload === undefined) {
+      this.corrupt++;
+      this.onCorrupt(ts, f.data.path);
+      return undefined;
+    }
+    return { ts, payload };
+  }
+
+  /** Step 1: appends the records; rolls to a new file or grows the index where needed. */
+  async write(items: readonly ItemToStore[]): Promise<WritePlan> {
+    const plan: WritePlan = { store: this, placed: [], created: [], grown: [] };
+    let start = 0;
+    while (start < items.length) {
+      let file = this.files.at(-1);
+      if (!file || file.index.count + pendingIn(plan, file) >= IDX_CAPACITY || file.data.end >= FILE_ROLL_BYTES) {
+        file = await this.createFile(plan);
+      }
+      const room = IDX_CAPACITY - file.index.count - pendingIn(plan, file);
+      const chunk = items.slice(start, start + room);
+      await this.ensureSlots(plan, file, file.index.count + pendingIn(plan, file) + chunk.length);
+      const records = chunk.map((it) => encodeRecord(it.ts, it.payload));
+      const offsets = file.data.append(records.map((r) => r.bytes));
+      chunk.forEach((it, j) => plan.placed.push({ file, ts: it.ts, ref: { offset: offsets[j], length: records[j].bytes.byteLength, crc: records[j].crc }, replace: it.replace === true }));
+      start += chunk.length;
+    }
+    return plan;
+  }
+
+  /** Data files that step 1 wrote, to be synced before the transaction commits. */
+  static dirtyFiles(plan: WritePlan): DataFile[] {
+    return [...new Set(plan.placed.map((p) => p.file.data))];
+  }
+
+  /** Step 3: the byte ranges of index entries, watermarks, file table and history drops. */
+  apply(plan: WritePlan, history: History | undefined): { ranges: ByteRange[]; dropped: StoreFile[] } {
+    const ranges: ByteRange[] = [];
+    for (const f of plan.created) ranges.push(FileIndex.init(f.index.seg, f.n), ...this.meta.addFile(f.n, f.index.capacity));
+    for (const f of plan.grown) ranges.push(this.meta.setSlots(this.slotOf(f), f.index.capacity));
+    for (const p of plan.placed) {
+      if (p.replace) {
+        for (const old of this.files) {
+          const i = old.index.find(p.ts);
+          if (i >= 0) ranges.push(...old.index.remove(i)); // its new record wins
+        }
+      }
+      ranges.push(...p.file.index.insert(p.ts, p.ref));
+    }
+    for (const f of new Set(plan.placed.map((p) => p.file))) ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.end));
+    const dropped = this.expired(history);
+    if (dropped.length > 0) ranges.push(...this.meta.dropOldest(dropped.length));
+    return { ranges, dropped };
+  }
+
+  /** After the commit: watermarks move, dropped files leave. */
+  async committed(plan: WritePlan, dropped: StoreFile[]): Promise<void> {
+    for (const f of new Set(plan.placed.map((p) => p.file))) f.data.commit();
+    if (dropped.length === 0) return;
+    this.files = this.files.slice(dropped.length);
+    for (const f of dropped) {
+      f.data.close();
+      unlinkSync(f.data.path);
+      await this.rvm.unmap(f.index.seg);
+      await this.rvm.destroy(f.index.seg.name);
+    }
+  }
+
+  /** After a failure: forget unwritten appends and files that were never committed. */
+  async rewind(plan: WritePlan): Promise<void> {
+    for (const f of this.files) f.data.rewind();
+    for (const f of plan.created) {
+      this.files = this.files.filter((x) => x !== f);
+      f.data.close();
+      await this.rvm.unmap(f.index.seg).catch(() => undefined);
+    }
+  }
+
+  /** The byte range for a consumer's durable cursor. */
+  cursorRange(consumer: string, after: number): ByteRange {
+    const r = this.meta.setCursor(consumer, after);
+    if (!r) throw new StoreFullError(this.name, "consumers", "at most 64 named consumers per persistent channel");
+    return r;
+  }
+
+  cursors(): Map<string, number> {
+    return this.meta.consumers();
+  }
+
+  async close(): Promise<void> {
+    for (const f of this.files) {
+      f.data.close();
+      await this.rvm.unmap(f.index.seg);
+    }
+    await this.rvm.unmap(this.meta.seg);
+  }
+
+  private slotOf(f: StoreFile): number {
+    return this.files.indexOf(f);
+  }
+
+  private expired(history: History | undefined): StoreFile[] {
+    if (!history || this.files.length < 2) return [];
+    const newest = this.newestTs() ?? 0;
+    let k = 0;
+    const last = this.files.length - 1;
+    if (history.ms !== undefined) {
+      const cutoff = newest - Math.round(history.ms * 1000);
+      while (k < last && this.files[k].index.maxTs() < cutoff) k++;
+    }
+    if (history.bytes !== undefined) {
+      let bytes = 0;
+      for (const f of this.files) bytes += f.data.end;
+      for (let i = 0; i < k; i++) bytes -= this.files[i].data.end;
+      while (k < last && bytes > history.bytes) bytes -= this.files[k++].data.end;
+    }
+    return this.files.slice(0, k);
+  }
+
+  private async createFile(plan: WritePlan): Promise<StoreFile> {
+    if (this.files.length >= MAX_FILES) throw new StoreFullError(this.name, "data files", `at most ${MAX_FILES} data files; set persist.history to drop old ones`);
+    const n = Math.max(this.meta.nextFile, ...this.files.map((f) => f.n + 1));
+    const { file } = DataFile.open(n, join(this.dir, dataFileName(n)), 0);
+    const seg: Segment = await this.rvm.map(indexSegment(this.token, n), indexBytes(IDX_INITIAL));
+    FileIndex.init(seg, n);
+    const created: StoreFile = { n, data: file, index: new FileIndex(seg) };
+    this.files.push(created);
+    plan.created.push(created);
+    return created;
+  }
+
+  /** Remaps the file's index segment larger (doubling) until it has `needed` slots. */
+  private async ensureSlots(plan: WritePlan, f: StoreFile, needed: number): Promise<void> {
+    if (needed <= f.index.capacity) return;
+    let slots = f.index.capacity;
+    while (slots < needed) slots = Math.min(IDX_CAPACITY, slots * 2);
+    const name = f.index.seg.name;
+    await this.rvm.unmap(f.index.seg);
+    f.index.seg = await this.rvm.map(name, indexBytes(slots));
+    if (!plan.grown.includes(f) && !plan.created.includes(f)) plan.grown.push(f);
+  }
+}
+
+function pendingIn(plan: WritePlan, f: StoreFile): number {
+  let n = 0;
+  for (const p of plan.placed) if (p.file === f) n++;
+  return n;
+}
+
+function mergeByTs(parts: StoredItem[][]): StoredItem[] {
+  return parts.flat().sort((a, b) => a.ts - b.ts);
+}

@@ -1,0 +1,106 @@
+/**
+ * DataFile: one append-only file of item records (format.ts), with its committed watermark.
+ *
+ * Records are written at `end`, which starts at the watermark: whatever a crash left past the
+ * watermark is overwritten, never read. `commit()` moves the watermark to `end` once the
+ * caller has made the LRVM state durable; `rewind()` forgets an uncommitted tail after a
+ * failed batch.
+ *
+ * Guarantees: `read` returns a record's payload only when its magic, length, timestamp and
+ * checksum all match what the index says; otherwise it returns undefined (damage).
+ */
+import fs from "node:fs";
+import { crc32 } from "node:zlib";
+import { RECORD_CRC_AT, RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS_AT } from "./format.ts";
+
+export type RecordRef = { offset: number; length: number; crc: number };
+
+/** Builds a record: header and payload in one buffer, so one write carries it. */
+export function encodeRecord(ts: number, payload: Uint8Array): { bytes: Buffer; crc: number } {
+  const bytes = Buffer.allocUnsafe(RECORD_HEADER + payload.byteLength);
+  bytes.writeUInt32LE(RECORD_MAGIC, 0);
+  bytes.writeUInt32LE(payload.byteLength, RECORD_LENGTH_AT);
+  bytes.writeDoubleLE(ts, RECORD_TS_AT);
+  bytes.set(payload, RECORD_HEADER);
+  const crc = crc32(bytes.subarray(RECORD_HEADER), crc32(bytes.subarray(RECORD_LENGTH_AT, RECORD_CRC_AT)));
+  bytes.writeUInt32LE(crc, RECORD_CRC_AT);
+  return { bytes, crc };
+}
+
+export class DataFile {
+  private constructor(
+    readonly n: number,
+    readonly path: string,
+    private readonly fd: number,
+    public watermark: number,
+    public end: number,
+  ) {}
+
+  /** Opens (creating if needed) and cuts everything past the watermark; returns the bytes cut. */
+  static open(n: number, path: string, watermark: number): { file: DataFile; cut: number } {
+    const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+    const size = fs.fstatSync(fd).size;
+    let cut = 0;
+    if (size > watermark) {
+      fs.ftruncateSync(fd, watermark);
+      cut = size - watermark;
+    }
+    // A file shorter than its watermark lost committed bytes: reads past its end report damage.
+    return { file: new DataFile(n, path, fd, watermark, watermark), cut };
+  }
+
+  /** Appends records at `end`; returns where each landed. */
+  append(records: readonly Buffer[]): number[] {
+    const offsets: number[] = [];
+    let at = this.end;
+    for (const r of records) {
+      offsets.push(at);
+      at += r.byteLength;
+    }
+    const total = at - this.end;
+    // Regular files take a whole writev unless the disk is full, which is an error anyway.
+    const written = fs.writevSync(this.fd, records as Buffer[], this.end);
+    if (written !== total) throw new Error(`short write to ${this.path}: ${written} of ${total} bytes (disk full?)`);
+    this.end = at;
+    return offsets;
+  }
+
+  sync(): Promise<void> {
+    return new Promise((resolve, reject) => fs.fdatasync(this.fd, (err) => (err ? reject(err) : resolve())));
+  }
+
+  commit(): void {
+    this.watermark = this.end;
+  }
+
+  rewind(): void {
+    this.end = this.watermark;
+  }
+
+  /** The payload of the record at ref, or undefined when the bytes there are not that record. */
+  read(ref: RecordRef, ts: number): Buffer | undefined {
+    if (ref.offset + ref.length > this.watermark || ref.length < RECORD_HEADER) return undefined;
+    const bytes = Buffer.allocUnsafe(ref.length);
+    let got = 0;
+    try {
+      while (got < ref.length) {
+        const n = fs.readSync(this.fd, bytes, got, ref.length - got, ref.offset + got);
+        if (n === 0) return undefined;
+        got += n;
+      }
+    } catch {
+      return undefined;
+    }
+    if (bytes.readUInt32LE(0) !== RECORD_MAGIC) return undefined;
+    if (bytes.readUInt32LE(RECORD_LENGTH_AT) !== ref.length - RECORD_HEADER) return undefined;
+    if (bytes.readDoubleLE(RECORD_TS_AT) !== ts) return undefined;
+    const crc = bytes.readUInt32LE(RECORD_CRC_AT);
+    if (crc !== ref.crc) return undefined;
+    if (crc32(bytes.subarray(RECORD_HEADER), crc32(bytes.subarray(RECORD_LENGTH_AT, RECORD_CRC_AT))) !== crc) return undefined;
+    return bytes.subarray(RECORD_HEADER);
+  }
+
+  close(): void {
+    fs.closeSync(this.fd);
+  }
+}

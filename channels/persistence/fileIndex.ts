@@ -1,0 +1,107 @@
+/**
+ * FileIndex: the time index of one data file, held in its LRVM segment (format.ts), with
+ * binary search over the mapped bytes.
+ *
+ * Changes are made to the segment's buffer and reported as byte ranges, which the caller
+ * declares in the LRVM transaction that commits them. Entries stay sorted: an out-of-order
+ * insert shifts the entries after it (cheap when, as usual, it lands near the end).
+ */
+import type { Segment } from "../../runtime/lrvm/index.ts";
+import { ENTRY_CRC_AT, ENTRY_LENGTH_AT, ENTRY_OFFSET_AT, ENTRY_SIZE, FORMAT_VERSION, IDX_COUNT_AT, IDX_FILE_AT, IDX_HEADER, IDX_MAGIC } from "./format.ts";
+import type { RecordRef } from "./dataFile.ts";
+
+export type ByteRange = { seg: Segment; offset: number; length: number };
+
+export class FileIndex {
+  constructor(public seg: Segment) {}
+
+  /** Writes a fresh header for data file n; returns the range to declare. */
+  static init(seg: Segment, n: number): ByteRange {
+    seg.data.writeUInt32LE(IDX_MAGIC, 0);
+    seg.data.writeUInt32LE(FORMAT_VERSION, 4);
+    seg.data.writeUInt32LE(0, IDX_COUNT_AT);
+    seg.data.writeUInt32LE(n, IDX_FILE_AT);
+    return { seg, offset: 0, length: IDX_HEADER };
+  }
+
+  /** Whether the segment holds a valid header for data file n. */
+  isValidFor(n: number): boolean {
+    const d = this.seg.data;
+    return d.length >= IDX_HEADER && d.readUInt32LE(0) === IDX_MAGIC && d.readUInt32LE(4) === FORMAT_VERSION && d.readUInt32LE(IDX_FILE_AT) === n && this.count <= this.capacity;
+  }
+
+  get count(): number {
+    return this.seg.data.readUInt32LE(IDX_COUNT_AT);
+  }
+
+  get capacity(): number {
+    return Math.floor((this.seg.size - IDX_HEADER) / ENTRY_SIZE);
+  }
+
+  tsAt(i: number): number {
+    return this.seg.data.readDoubleLE(IDX_HEADER + i * ENTRY_SIZE);
+  }
+
+  refAt(i: number): RecordRef {
+    const at = IDX_HEADER + i * ENTRY_SIZE;
+    const d = this.seg.data;
+    return { offset: d.readDoubleLE(at + ENTRY_OFFSET_AT), length: d.readUInt32LE(at + ENTRY_LENGTH_AT), crc: d.readUInt32LE(at + ENTRY_CRC_AT) };
+  }
+
+  minTs(): number {
+    return this.count > 0 ? this.tsAt(0) : Infinity;
+  }
+
+  maxTs(): number {
+    const n = this.count;
+    return n > 0 ? this.tsAt(n - 1) : -Infinity;
+  }
+
+  /** First slot whose ts >= x (may be count). */
+  lowerBound(x: number): number {
+    let lo = 0;
+    let hi = this.count;
+    const d = this.seg.data;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (d.readDoubleLE(IDX_HEADER + mid * ENTRY_SIZE) < x) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  find(ts: number): number {
+    const i = this.lowerBound(ts);
+    return i < this.count && this.tsAt(i) === ts ? i : -1;
+  }
+
+  /** Inserts an entry in ts order; the caller has checked capacity and uniqueness. */
+  insert(ts: number, ref: RecordRef): ByteRange[] {
+    const n = this.count;
+    const i = n === 0 || ts > this.tsAt(n - 1) ? n : this.lowerBound(ts);
+    const at = IDX_HEADER + i * ENTRY_SIZE;
+    const d = this.seg.data;
+    if (i < n) d.copyWithin(at + ENTRY_SIZE, at, IDX_HEADER + n * ENTRY_SIZE);
+    d.writeDoubleLE(ts, at);
+    d.writeDoubleLE(ref.offset, at + ENTRY_OFFSET_AT);
+    d.writeUInt32LE(ref.length, at + ENTRY_LENGTH_AT);
+    d.writeUInt32LE(ref.crc, at + ENTRY_CRC_AT);
+    d.writeUInt32LE(n + 1, IDX_COUNT_AT);
+    return [this.countRange(), { seg: this.seg, offset: at, length: (n + 1 - i) * ENTRY_SIZE }];
+  }
+
+  /** Removes the entry at slot i. */
+  remove(i: number): ByteRange[] {
+    const n = this.count;
+    const at = IDX_HEADER + i * ENTRY_SIZE;
+    const d = this.seg.data;
+    d.copyWithin(at, at + ENTRY_SIZE, IDX_HEADER + n * ENTRY_SIZE);
+    d.fill(0, IDX_HEADER + (n - 1) * ENTRY_SIZE, IDX_HEADER + n * ENTRY_SIZE);
+    d.writeUInt32LE(n - 1, IDX_COUNT_AT);
+    return [this.countRange(), { seg: this.seg, offset: at, length: (n - i) * ENTRY_SIZE }];
+  }
+
+  private countRange(): ByteRange {
+    return { seg: this.seg, offset: IDX_COUNT_AT, length: 4 };
+  }
+}

@@ -1,0 +1,147 @@
+/**
+ * Journal: the runtime's one LRVM instance and the group-commit loop through which every
+ * persistent channel's writes become durable.
+ *
+ * Writes are queued as operations; each operation stores items into one or more channels and
+ * may move named consumers' durable cursors. Operations that arrive while a batch is being
+ * made durable wait and form the next batch, so concurrent puts, checkpoints and stage
+ * transfers share one data-file fdatasync per file and one LRVM commit. Everything one
+ * operation holds commits in one LRVM transaction: that is what makes "take from the input,
+ * put into the output, advance the cursor" exactly-once across a crash.
+ *
+ * Ordering (format.ts, section 5): records are written and fdatasync'ed before the LRVM
+ * transaction that publishes them commits; an operation resolves only after that commit.
+ */
+import { mkdirSync } from "node:fs";
+import { open } from "node:fs/promises";
+import { join } from "node:path";
+import { nameToken } from "../../runtime/index.ts";
+import { Rvm } from "../../runtime/lrvm/index.ts";
+import { ChannelMeta } from "./channelMeta.ts";
+import { META_SIZE, metaSegment } from "./format.ts";
+import { ChannelStore, type History, type ItemToStore, type WritePlan } from "./channelStore.ts";
+import type { ByteRange } from "./fileIndex.ts";
+
+export type StoreWrite = { store: ChannelStore; items: ItemToStore[]; history?: History };
+export type CursorMove = { store: ChannelStore; consumer: string; after: number };
+export type JournalOp = { writes: StoreWrite[]; cursors: CursorMove[] };
+
+type Queued = { op: JournalOp; resolve: () => void; reject: (err: unknown) => void };
+
+export class Journal {
+  private queue: Queued[] = [];
+  /** Set when a commit failed after the LRVM state was changed in memory: nothing more is written. */
+  private broken: unknown;
+  private running: Promise<void> | undefined;
+
+  private constructor(
+    readonly dataDir: string,
+    readonly rvm: Rvm,
+  ) {}
+
+  static async open(dataDir: string): Promise<Journal> {
+    mkdirSync(join(dataDir, "channels"), { recursive: true });
+    return new Journal(dataDir, await Rvm.open(join(dataDir, "lrvm")));
+  }
+
+  submit(op: JournalOp): Promise<void> {
+    if (this.broken !== undefined) return Promise.reject(this.broken);
+    return new Promise((resolve, reject) => {
+      this.queue.push({ op, resolve, reject });
+      this.running ??= this.drain();
+    });
+  }
+
+  /** Names of the channels stored here; `open` are channels whose meta segment is mapped now. */
+  async storedNames(open: readonly string[]): Promise<string[]> {
+    const openByMeta = new Map(open.map((name) => [metaSegment(nameToken(name)), name]));
+    const names: string[] = [];
+    for (const seg of this.rvm.segmentNames()) {
+      if (!seg.endsWith(".meta")) continue;
+      const known = openByMeta.get(seg);
+      if (known !== undefined) {
+        names.push(known);
+        continue;
+      }
+      const mapped = await this.rvm.map(seg, META_SIZE);
+      const meta = new ChannelMeta(mapped);
+      if (meta.isValid) names.push(meta.name);
+      await this.rvm.unmap(mapped);
+    }
+    return names.sort();
+  }
+
+  /** Resolves once everything submitted so far is durable. */
+  async settle(): Promise<void> {
+    while (this.running) await this.running;
+  }
+
+  async close(): Promise<void> {
+    await this.settle();
+    await this.rvm.close();
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queue.length > 0) {
+        const batch = this.queue;
+        this.queue = [];
+        try {
+          await this.commit(batch.map((q) => q.op));
+          for (const q of batch) q.resolve();
+        } catch (err) {
+          for (const q of batch) q.reject(err);
+        }
+      }
+    } finally {
+      this.running = undefined;
+    }
+  }
+
+  private async commit(ops: JournalOp[]): Promise<void> {
+    const writes = new Map<ChannelStore, { items: ItemToStore[]; history?: History }>();
+    for (const op of ops) {
+      for (const w of op.writes) {
+        const entry = writes.get(w.store) ?? { items: [], history: w.history };
+        entry.items.push(...w.items);
+        writes.set(w.store, entry);
+      }
+    }
+    const plans: { plan: WritePlan; history?: History }[] = [];
+    try {
+      for (const [store, w] of writes) plans.push({ plan: await store.write(w.items), history: w.history });
+      const created = plans.some((p) => p.plan.created.length > 0);
+      await Promise.all(plans.flatMap((p) => ChannelStore.dirtyFiles(p.plan)).map((f) => f.sync()));
+      if (created) await Promise.all(plans.filter((p) => p.plan.created.length > 0).map((p) => syncDir(p.plan.store.dir)));
+      const ranges: ByteRange[] = [];
+      const dropped = plans.map(({ plan, history }) => {
+        const applied = plan.store.apply(plan, history);
+        ranges.push(...applied.ranges);
+        return applied.dropped;
+      });
+      for (const op of ops) for (const c of op.cursors) ranges.push(c.store.cursorRange(c.consumer, c.after));
+      const tx = this.rvm.begin({ restore: false });
+      for (const r of ranges) tx.setRange(r.seg, r.offset, r.length);
+      try {
+        await tx.commit({ flush: true });
+      } catch (err) {
+        // The mapped segments now differ from what is durable: refuse every later write.
+        this.broken = err;
+        throw err;
+      }
+      for (const [i, { plan }] of plans.entries()) await plan.store.committed(plan, dropped[i]);
+    } catch (err) {
+      for (const { plan } of plans) await plan.store.rewind(plan);
+      throw err;
+    }
+  }
+}
+
+async function syncDir(dir: string): Promise<void> {
+  const fh = await open(dir, "r");
+  try {
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+}

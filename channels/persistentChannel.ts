@@ -1,0 +1,271 @@
+/**
+ * PersistentChannel: a hosted channel whose items are also kept on disk (persistence/), with a
+ * live window in memory in front of the history on disk.
+ *
+ * The live window always holds a suffix in time of all items: every item with ts >= `floor`.
+ * Reads at or after `floor` are answered from memory; older ones from disk (and, in checkpoint
+ * mode, from items not yet checkpointed). So one get spans disk and memory, and a window
+ * emptied by a restart is refilled from disk before anything is read.
+ *
+ * Modes:
+ * - "sync": a put resolves once its record and index entry are durable; only then is the item
+ *   visible. Concurrent puts share fsyncs (the Journal's group commit).
+ * - "checkpoint": a put is visible at once; every `everyMs` (and at stop) one LRVM transaction
+ *   makes the puts since the last checkpoint durable. A crash loses at most those.
+ *
+ * Guarantees: a put that resolved in sync mode survives any crash; a duplicate timestamp is
+ * detected against memory, pending items and disk alike.
+ */
+import { DuplicateTimestampError, StoreFullError } from "./errors.ts";
+import { type Cursor, type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
+import type { ChannelStore, History, ItemToStore } from "./persistence/channelStore.ts";
+import type { Journal, StoreWrite } from "./persistence/journal.ts";
+import { type Retention, excess } from "./retention.ts";
+import type { Bound, ChannelStats, DuplicatePolicy, Item, PersistHandler, PersistOptions } from "./types.ts";
+import { type Codec, encodedSize } from "../runtime/index.ts";
+import { MAX_CONSUMERS } from "./persistence/format.ts";
+
+const RESOLVED: Promise<void> = Promise.resolve();
+
+export type StagedPut = { write: StoreWrite; done: () => void; failed: () => void };
+export const DEFAULT_CHECKPOINT_MS = 1000;
+
+export class PersistentChannel<T> extends HostedChannel<T> {
+  /** The window holds every item with ts >= floor. */
+  private floor = 0;
+  /** Checkpoint mode: items put (and visible) but not yet durable. */
+  private readonly pending = new Map<number, Item<T>>();
+  /** Sync mode: timestamps of puts being made durable, not yet visible. */
+  private readonly inflight = new Set<number>();
+  private persistHandlers: PersistHandler<T>[] = [];
+  private timer: ReturnType<typeof setTimeout> | undefined;
+  private checkpointing: Promise<void> | undefined;
+  readonly mode: "sync" | "checkpoint";
+  private readonly everyMs: number;
+  private readonly history: History | undefined;
+
+  constructor(
+    name: string,
+    codec: Codec<T>,
+    retention: Retention,
+    onDuplicate: DuplicatePolicy,
+    reportError: ErrorReporter,
+    readonly store: ChannelStore,
+    private readonly journal: Journal,
+    persist: PersistOptions,
+  ) {
+    super(name, codec, retention, onDuplicate, reportError);
+    this.mode = persist.mode;
+    this.everyMs = persist.everyMs ?? DEFAULT_CHECKPOINT_MS;
+    this.history = persist.history;
+    this.refill();
+  }
+
+  /** Loads the newest stored items into the window, within its retention limits. */
+  private refill(): void {
+    const newest = this.store.newestTs();
+    if (newest === undefined) return;
+    const count = Math.min(this.retention.count ?? Infinity, this.store.count);
+    const lo = this.retention.ms !== undefined ? newest - Math.round(this.retention.ms * 1000) : -Infinity;
+    const loaded: Item<T>[] = [];
+    for (let s = this.store.lastBefore(Infinity); s && s.ts >= lo && loaded.length < count; s = this.store.lastBefore(s.ts)) {
+      loaded.push(this.decode(s.ts, s.payload));
+    }
+    for (let i = loaded.length - 1; i >= 0; i--) this.index.insert(loaded[i], this.measure ? encodedSize(this.codec, loaded[i].value) : 0);
+    const n = excess(this.index, this.retention);
+    if (n > 0) this.index.evict(n, false);
+    const oldestKept = this.index.oldest()?.ts;
+    const oldestStored = this.store.oldestTs();
+    this.floor = oldestKept !== undefined && oldestStored !== undefined && oldestStored < oldestKept ? oldestKept : 0;
+  }
+
+  override put(value: T, ts: number): Promise<void> {
+    if (this.mode === "checkpoint") {
+      let size: number;
+      try {
+        size = this.admit(value, ts);
+        if (this.holds(ts) && this.duplicate(ts)) return RESOLVED;
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      const item: Item<T> = { ts, value };
+      this.pending.set(ts, item);
+      this.show(item, size);
+      this.timer ??= setTimeout(() => void this.checkpoint().catch((err: unknown) => this.reportError(err, `checkpoint of channel ${JSON.stringify(this.name)}`)), this.everyMs);
+      return RESOLVED;
+    }
+    let staged: StagedPut | undefined;
+    try {
+      staged = this.stage(value, ts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    if (!staged) return RESOLVED;
+    const { write, done, failed } = staged;
+    return this.journal.submit({ writes: [write], cursors: [] }).then(done, (err: unknown) => {
+      failed();
+      throw err;
+    });
+  }
+
+  /**
+   * Prepares a durable put: checks it, reserves its timestamp and encodes it. The caller submits
+   * `write` to the journal, then calls `done` (the item becomes visible) or `failed`.
+   * Returns undefined for a duplicate that onDuplicate "keep-first" drops.
+   */
+  stage(value: T, ts: number): StagedPut | undefined {
+    const size = this.admit(value, ts);
+    const replace = this.holds(ts);
+    if (replace && this.duplicate(ts)) return undefined;
+    const item: Item<T> = { ts, value };
+    const write = { store: this.store, items: [this.toStore(item, replace)], history: this.history };
+    this.inflight.add(ts);
+    return {
+      write,
+      done: () => {
+        this.inflight.delete(ts);
+        if (!this.closed) this.show(item, size);
+      },
+      failed: () => this.inflight.delete(ts),
+    };
+  }
+
+  /** For a timestamp already held: throws (reject) or returns true when the put is dropped (keep-first). */
+  private duplicate(ts: number): boolean {
+    if (this.onDuplicate === "reject") throw new DuplicateTimestampError(this.name, ts);
+    return this.onDuplicate === "keep-first";
+  }
+
+  override commitCursor(consumer: string, after: number): Promise<void> {
+    return this.journal.submit({ writes: [], cursors: [{ store: this.store, consumer, after }] });
+  }
+
+  /** Makes every checkpoint-mode put so far durable in one LRVM transaction. */
+  async checkpoint(): Promise<void> {
+    if (this.timer !== undefined) clearTimeout(this.timer);
+    this.timer = undefined;
+    while (this.checkpointing) await this.checkpointing;
+    if (this.mode !== "checkpoint" || this.pending.size === 0) return;
+    const items = [...this.pending.values()].sort((a, b) => a.ts - b.ts);
+    const run = (async () => {
+      const toStore = items.map((item) => this.toStore(item, this.store.has(item.ts)));
+      await this.journal.submit({ writes: [{ store: this.store, items: toStore, history: this.history }], cursors: [] });
+      for (const item of items) if (this.pending.get(item.ts) === item) this.pending.delete(item.ts);
+    })();
+    this.checkpointing = run;
+    try {
+      await run;
+    } finally {
+      this.checkpointing = undefined;
+    }
+  }
+
+  /** The journal entries that store `item` (through the persist triggers) and nothing else. */
+  toStore(item: Item<T>, replace: boolean): ItemToStore {
+    let value = item.value;
+    for (const h of this.persistHandlers) {
+      const pickled = h({ ts: item.ts, value });
+      if (pickled !== undefined) value = pickled;
+    }
+    return { ts: item.ts, payload: this.codec.encode(value), replace };
+  }
+
+  onPersist(handler: PersistHandler<T>): () => void {
+    this.persistHandlers = [...this.persistHandlers, handler];
+    return () => {
+      this.persistHandlers = this.persistHandlers.filter((h) => h !== handler);
+    };
+  }
+
+  /** Puts the item into the window when it belongs there; wakes and triggers as any put. */
+  private show(item: Item<T>, size: number): void {
+    if (item.ts >= this.floor && this.index.insert(item, size) !== undefined) this.index.replace(item, size);
+    this.published(item);
+  }
+
+  private holds(ts: number): boolean {
+    if (ts >= this.floor && this.index.at(ts) !== undefined) return true;
+    return this.pending.has(ts) || this.inflight.has(ts) || this.store.has(ts);
+  }
+
+  protected override evict(n: number): void {
+    super.evict(n);
+    const next = this.index.oldest()?.ts;
+    if (next !== undefined) this.floor = Math.max(this.floor, next);
+  }
+
+  override at(ts: number): Item<T> | undefined {
+    if (ts >= this.floor) return this.index.at(ts);
+    const p = this.pending.get(ts);
+    if (p) return p;
+    const stored = this.store.at(ts);
+    return stored && this.decode(stored.ts, stored.payload);
+  }
+
+  override oldestItem(): Item<T> | undefined {
+    if (this.floor === 0) return this.index.oldest();
+    return this.firstAfter(-1);
+  }
+
+  override newestItem(): Item<T> | undefined {
+    return this.index.newest() ?? this.decodeStored(this.store.newestTs());
+  }
+
+  override firstAfter(afterTs: number): Item<T> | undefined {
+    if (afterTs + 1 >= this.floor) return this.index.firstAfter(afterTs);
+    let best: Item<T> | undefined;
+    for (const p of this.pending.values()) if (p.ts > afterTs && (!best || p.ts < best.ts)) best = p;
+    const stored = this.store.firstAfter(afterTs);
+    if (stored && (!best || stored.ts < best.ts)) return this.decode(stored.ts, stored.payload);
+    return best;
+  }
+
+  protected override rangeTs(lo: number, hi: number): Item<T>[] {
+    if (lo >= this.floor) return this.index.range(lo, hi);
+    const old = this.store.range(lo, Math.min(hi, this.floor - 1)).map((s) => this.decode(s.ts, s.payload));
+    const extra = [...this.pending.values()].filter((p) => p.ts >= lo && p.ts <= hi && p.ts < this.floor);
+    const merged = extra.length === 0 ? old : mergeUnique(old, extra);
+    return hi >= this.floor ? merged.concat(this.index.range(this.floor, hi)) : merged;
+  }
+
+  /** A named consumer starts at its durable cursor when it has one. */
+  override consumer(name: string, from: Bound): Cursor {
+    const existing = this.consumers.get(name);
+    if (existing) return existing;
+    const durable = this.store.cursors();
+    const after = durable.get(name);
+    if (after === undefined && durable.size >= MAX_CONSUMERS) throw new StoreFullError(this.name, "consumers", `at most ${MAX_CONSUMERS} named consumers per persistent channel`);
+    const cursor = { after: after ?? this.startAfter(from) };
+    this.consumers.set(name, cursor);
+    return cursor;
+  }
+
+  override stats(): ChannelStats {
+    return { ...super.stats(), oldest: this.oldestItem()?.ts, stored: { items: this.store.count, bytes: this.store.bytes, corrupt: this.store.corrupt, pending: this.pending.size + this.inflight.size } };
+  }
+
+  /** Checkpoints, waits for durable writes, then closes the store. */
+  async shutdown(): Promise<void> {
+    await this.checkpoint();
+    this.close();
+    await this.journal.settle();
+    await this.store.close();
+  }
+
+  private decodeStored(ts: number | undefined): Item<T> | undefined {
+    if (ts === undefined) return undefined;
+    const stored = this.store.at(ts);
+    return stored && this.decode(stored.ts, stored.payload);
+  }
+
+  private decode(ts: number, payload: Uint8Array): Item<T> {
+    return { ts, value: this.codec.decode(payload) };
+  }
+}
+
+function mergeUnique<T>(a: Item<T>[], b: Item<T>[]): Item<T>[] {
+  const byTs = new Map<number, Item<T>>();
+  for (const i of a) byTs.set(i.ts, i);
+  for (const i of b) byTs.set(i.ts, i);
+  return [...byTs.values()].sort((x, y) => x.ts - y.ts);
+}
