@@ -164,6 +164,11 @@ export class Runtime {
     for (const s of staged) s.done();
   }
 
+  /** Checkpoints every checkpoint-mode channel now; resolves when their puts so far are durable. */
+  async checkpoint(): Promise<void> {
+    await Promise.all([...this.hosted.values()].map((h) => (h instanceof PersistentChannel ? h.checkpoint() : undefined)));
+  }
+
   /** Names of the persistent channels stored in the data directory. */
   async storedChannels(): Promise<string[]> {
     if (!this.journal) return [];
