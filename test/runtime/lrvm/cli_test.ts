@@ -127,3 +127,17 @@ t.test("cli - formatInspect renders a missing segment file and a stale lock", as
   t.match(text, /^lock\s+stale \(process 4242 is gone\)$/m);
   t.match(text, /^log\s+0 file\(s\), 0 B$/m);
 });
+
+t.test("cli - at a terminal, inspect and truncate draw a progress line on stderr", async (t) => {
+  const dir = t.testdir();
+  await populated(dir);
+  // `script` (util-linux, part of every Debian system) runs the command on a pseudo-terminal.
+  const run = (sub: string): string =>
+    spawnSync("script", ["-qec", `${JSON.stringify(process.execPath)} ${JSON.stringify(PTS)} lrvm ${sub} ${JSON.stringify(dir)}`, "/dev/null"], { encoding: "utf8" }).stdout;
+  const inspected = run("inspect");
+  t.match(inspected, /\r\x1b\[2Kinspect: 100% of [\d.]+ MiB of log/);
+  t.match(inspected, /records\s+5/);
+  const truncated = run("truncate");
+  t.match(truncated, /\r\x1b\[2Krecover: 100% of [\d.]+ MiB of log/);
+  t.match(truncated, /truncated\s+/);
+});
