@@ -11,6 +11,8 @@ import { PtsError } from "../runtime/errors.ts";
 export type Command = { summary: string; usage: string; run(args: string[]): Promise<number> };
 
 const commands: Record<string, () => Promise<Command>> = {
+  channels: () => import("./commands/channels.ts"),
+  get: () => import("./commands/get.ts"),
   lrvm: () => import("./commands/lrvm.ts"),
 };
 

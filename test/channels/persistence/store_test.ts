@@ -1,11 +1,11 @@
 import { appendFileSync, mkdtempSync, openSync, readdirSync, rmSync, writeSync, closeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import t from "tap";
+import t, { type Test } from "tap";
 import { ChannelOptionsMismatchError, DuplicateTimestampError, InvalidOptionError, Runtime, StoreCorruptError, nameToken } from "../../../index.ts";
 import { RECORD_HEADER } from "../../../channels/persistence/format.ts";
 
-function dataDir(t: Parameters<Parameters<typeof t.test>[1]>[0]): string {
+function dataDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), "pts-store-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
