@@ -11,7 +11,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Test } from "tap";
 import { Rvm, RvmError } from "../../../runtime/lrvm/index.ts";
-import type { OpenOptions, RvmErrorCode } from "../../../runtime/lrvm/index.ts";
+import type { OpenOptions, RvmErrorCode, Segment } from "../../../runtime/lrvm/index.ts";
 import { parseLogFileName } from "../../../runtime/lrvm/log.ts";
 
 /** Opens an Rvm on `dir` and closes it at the end of the test (ignoring a failed close). */
@@ -66,4 +66,12 @@ export async function rejectsCode(t: Test, fn: () => unknown, code: RvmErrorCode
   t.ok(caught instanceof RvmError, `throws an RvmError (${code})`);
   t.equal((caught as RvmError | null)?.code, code, `code is ${code}`);
   seen?.add((caught as RvmError | null)?.code ?? "none");
+}
+
+/** One transaction that fills `length` bytes at `offset` with `value` and commits it. */
+export async function commitFill(rvm: Rvm, seg: Segment, offset: number, length: number, value: number, flush = true): Promise<void> {
+  const tx = rvm.begin();
+  tx.setRange(seg, offset, length);
+  seg.data.fill(value, offset, offset + length);
+  await tx.commit({ flush });
 }

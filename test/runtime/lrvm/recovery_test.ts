@@ -3,14 +3,7 @@ import path from "node:path";
 import t from "tap";
 import { Rvm } from "../../../runtime/lrvm/index.ts";
 import type { Progress, Segment } from "../../../runtime/lrvm/index.ts";
-import { crashCopy, logFiles, openRvm, segmentFile } from "./helpers.ts";
-
-async function commitFill(rvm: Rvm, seg: Segment, offset: number, length: number, value: number, flush = true): Promise<void> {
-  const tx = rvm.begin();
-  tx.setRange(seg, offset, length);
-  seg.data.fill(value, offset, offset + length);
-  await tx.commit({ flush });
-}
+import { commitFill, crashCopy, logFiles, openRvm, segmentFile } from "./helpers.ts";
 
 t.test("recovery - a new directory is created and reports nothing to recover", async (t) => {
   const dir = path.join(t.testdir(), "a", "b");

@@ -2,7 +2,7 @@ import fs from "node:fs";
 import path from "node:path";
 import t from "tap";
 import { Rvm } from "../../../runtime/lrvm/index.ts";
-import { crashCopy, openRvm, segmentFile } from "./helpers.ts";
+import { commitFill, crashCopy, openRvm, segmentFile } from "./helpers.ts";
 
 t.test("segments - map creates a zero-filled segment and its file", async (t) => {
   const dir = t.testdir();
@@ -37,10 +37,7 @@ t.test("segments - map extends a shorter segment with zeros and keeps a longer f
   const dir = t.testdir();
   let rvm = await Rvm.open(dir);
   let seg = await rvm.map("s", 8);
-  const tx = rvm.begin();
-  tx.setRange(seg, 0, 8);
-  seg.data.fill(7);
-  await tx.commit();
+  await commitFill(rvm, seg, 0, 8, 7);
   await rvm.close();
   rvm = await Rvm.open(dir);
   seg = await rvm.map("s", 20);
@@ -107,10 +104,7 @@ t.test("segments - destroy removes the file and the name; a new segment of that 
   const dir = t.testdir();
   const rvm = await openRvm(t, dir);
   let seg = await rvm.map("gone", 16);
-  const tx = rvm.begin();
-  tx.setRange(seg, 0, 16);
-  seg.data.fill(9);
-  await tx.commit();
+  await commitFill(rvm, seg, 0, 16, 9);
   await rvm.unmap(seg);
   await rvm.destroy("gone");
   t.notOk(fs.existsSync(path.join(dir, "gone.seg")));

@@ -4,14 +4,7 @@ import t from "tap";
 import { Rvm } from "../../../runtime/lrvm/index.ts";
 import type { Progress, Segment } from "../../../runtime/lrvm/index.ts";
 import { FILE_HEADER_BYTES } from "../../../runtime/lrvm/log.ts";
-import { crashCopy, logFiles, openRvm, segmentFile } from "./helpers.ts";
-
-async function commitFill(rvm: Rvm, seg: Segment, offset: number, length: number, value: number, flush = true): Promise<void> {
-  const tx = rvm.begin();
-  tx.setRange(seg, offset, length);
-  seg.data.fill(value, offset, offset + length);
-  await tx.commit({ flush });
-}
+import { commitFill, crashCopy, logFiles, openRvm, segmentFile } from "./helpers.ts";
 
 t.test("truncation - applies the log to the segment files and resets the log", async (t) => {
   const dir = t.testdir();
