@@ -210,7 +210,7 @@ export function writeRangeHeader(buf: Buffer, at: number, segmentId: number, len
 /** Computes the checksum of the record at `at` (header and ranges written) and writes the trailer. */
 export function sealRecord(buf: Buffer, at: number, length: number): void {
   const end = at + length - RECORD_TRAILER_BYTES;
-  buf.writeUInt32LE(crc32(buf.subarray(at, end)), end);
+  buf.writeUInt32LE(crc32(new Uint8Array(buf.buffer, buf.byteOffset + at, end - at)), end);
 }
 
 export function recordLength(rangeBytes: number, ranges: number): number {

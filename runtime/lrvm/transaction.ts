@@ -138,15 +138,35 @@ export class Transaction {
     this.end();
   }
 
-  /** The declared ranges merged per segment: sorted, no two overlapping or touching. */
+  /**
+   * The declared ranges merged per segment: sorted, no two overlapping or touching. Sorts
+   * `this.ranges` in place (the transaction is ending): an insertion sort, since there are
+   * usually one to a few ranges, and slice + sort allocated measurably on the commit path.
+   */
   private coalesced(): DeclaredRange[] {
     const ranges = this.ranges;
-    if (ranges.length <= 1) return ranges;
-    const sorted = ranges.slice().sort(byIdThenOffset);
+    const n = ranges.length;
+    if (n <= 1) return ranges;
+    for (let i = 1; i < n; i++) {
+      const r = ranges[i] as DeclaredRange;
+      let j = i - 1;
+      while (j >= 0 && byIdThenOffset(ranges[j] as DeclaredRange, r) > 0) {
+        ranges[j + 1] = ranges[j] as DeclaredRange;
+        j--;
+      }
+      ranges[j + 1] = r;
+    }
+    let disjoint = true;
+    for (let i = 1; i < n && disjoint; i++) {
+      const a = ranges[i - 1] as DeclaredRange;
+      const b = ranges[i] as DeclaredRange;
+      if (a.st === b.st && b.lo <= a.hi) disjoint = false;
+    }
+    if (disjoint) return ranges;
     const out: DeclaredRange[] = [];
-    let cur = sorted[0] as DeclaredRange;
-    for (let i = 1; i < sorted.length; i++) {
-      const r = sorted[i] as DeclaredRange;
+    let cur = ranges[0] as DeclaredRange;
+    for (let i = 1; i < n; i++) {
+      const r = ranges[i] as DeclaredRange;
       if (r.st === cur.st && r.lo <= cur.hi) {
         if (r.hi > cur.hi) cur = { ...cur, hi: r.hi };
       } else {
@@ -160,12 +180,16 @@ export class Transaction {
 
   private end(): void {
     this.done = true;
+    // Drop this transaction's holds in place (no filter() copy on the commit path).
     for (const r of this.ranges) {
       const holds = r.st.holds;
-      if (holds.length === 1 && holds[0]?.tx === this) holds.length = 0;
-      else r.st.holds = holds.filter((h) => h.tx !== this);
+      let w = 0;
+      for (let i = 0; i < holds.length; i++) {
+        const h = holds[i] as DeclaredRange;
+        if (h.tx !== this) holds[w++] = h;
+      }
+      holds.length = w;
     }
-    this.ranges = [];
     this.host.ended(this);
   }
 }
