@@ -39,7 +39,7 @@ import { type ChildConfig, type Image, LAZY_ACK_BATCH, SEG_A, SEG_B, SIZE_A, SIZ
 
 /** Where the child was when the kill was sent: opening (recovery), inside rvm.truncate(), or committing. */
 export type Phase = "open" | "truncate" | "commit";
-export type Rule = "durable" | "atomic" | "suffix" | "monotonic" | "phantom" | "child";
+export type Rule = "durable" | "atomic" | "suffix" | "monotonic" | "phantom" | "reopen" | "child";
 export type Violation = { rule: Rule; lane: number; point: number; message: string };
 
 export type CrashOptions = {
@@ -309,7 +309,14 @@ async function verify(lane: Lane, bound: number, bulk: boolean, result: CrashRes
   result.maxLogBytes = Math.max(result.maxLogBytes, lane.logBytes);
   fs.rmSync(lane.scratch, { recursive: true, force: true });
   fs.cpSync(lane.dir, lane.scratch, { recursive: true });
-  const rvm = await Rvm.open(lane.scratch, { truncateThreshold: HUGE });
+  let rvm: Rvm;
+  try {
+    rvm = await Rvm.open(lane.scratch, { truncateThreshold: HUGE });
+  } catch (err) {
+    v("reopen", `Rvm.open of what the kill left threw: ${err instanceof Error ? err.stack : String(err)}`);
+    fs.rmSync(lane.scratch, { recursive: true, force: true });
+    return -1;
+  }
   try {
     const a = await rvm.map(SEG_A, SIZE_A);
     const b = await rvm.map(SEG_B, SIZE_B);

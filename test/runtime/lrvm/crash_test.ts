@@ -27,6 +27,7 @@ t.test("lrvm crash - every crash point runs and recovers", async (t) => {
   t.equal(result.done, points, "every point ran");
   t.equal(result.passed, points, `every point passed (seed ${seed})`);
   t.same(broken("child"), [], "children commit without errors and die only by the kill");
+  t.same(broken("reopen"), [], "reopening what a kill left never throws");
 });
 
 t.test("lrvm crash - every transaction whose flush commit resolved is present", async (t) => {
