@@ -7,9 +7,11 @@
  * Baselines:
  * - flush commits: a raw loop of `fs.writeSync` + `fs.fdatasyncSync` of the same 256 bytes per
  *   commit (one fdatasync each); the same loop awaiting `fs.fdatasync` (libuv's thread pool, as
- *   a committer that does not block the event loop must), shown for 1 committer; and better-sqlite3 (WAL, synchronous=FULL, one INSERT of the
- *   same 256 bytes per transaction). Neither can share an fsync between committers, so one run
- *   of each serves every committer count.
+ *   a committer that does not block the event loop must), shown for 1 committer; and
+ *   better-sqlite3 (WAL, synchronous=FULL, one INSERT of the same 256 bytes per transaction).
+ *   None can share an fsync between committers, so one measurement of each serves every
+ *   committer count. Subjects and baselines run in alternating slices of 250 ms (see
+ *   `interleaved`), so a burst of someone else's disk traffic hits them all alike.
  * - no-flush commits: `fs.writeSync` of the same 256 bytes with no sync (handing bytes to the OS).
  * - recovery: reading the same log files and computing their crc32 (the floor of any replay).
  * - truncation: writing the log's bytes to a file and fdatasync (the floor of applying them).
@@ -24,10 +26,9 @@ import { clearStatus, figure, status } from "./harness.ts";
 
 const bench = "lrvm";
 const COMMIT_BYTES = 256;
-const RUN_MS = Number(process.env.PTS_BENCH_MS ?? 1200);
-/** Each rate is measured this many times, interleaved with its baselines, and the best kept:
- * this machine is shared, and the best of a few runs is the least disturbed one. */
-const ROUNDS = 3;
+/** Every rate is measured in SLICES slices of SLICE_MS, taken in turn with its baselines. */
+const SLICES = Number(process.env.PTS_BENCH_SLICES ?? 10);
+const SLICE_MS = 250;
 const LOG_BYTES = 128 << 20;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "pts-lrvm-bench-"));
 const payload = Buffer.alloc(COMMIT_BYTES, 0x5a);
@@ -36,135 +37,155 @@ type SqliteStatement = { run: (...params: unknown[]) => unknown };
 type SqliteDatabase = { pragma: (sql: string) => unknown; exec: (sql: string) => unknown; prepare: (sql: string) => SqliteStatement; close: () => void };
 type SqliteCtor = new (file: string) => SqliteDatabase;
 
+/**
+ * Something whose rate is measured: `run(ms)` works for about ms milliseconds and returns how
+ * many operations it did.
+ */
+type Subject = { name: string; run: (ms: number) => Promise<number> | number; close: () => Promise<void> | void };
+
 let step = 0;
 function say(what: string): void {
   status(`lrvm bench [${++step}] ${what}`);
 }
 
-/** Calls fn until RUN_MS have passed; returns calls per second. */
-function rateSync(fn: () => void, ms = RUN_MS): number {
-  let n = 0;
-  const start = performance.now();
-  const end = start + ms;
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 16; i++) fn();
-    n += 16;
-    now = performance.now();
+/**
+ * Rates (ops/s) of the subjects, measured in turn, slice by slice. This machine's disk is
+ * shared and its fsync latency swings by 10× from one second to the next; taking a subject and
+ * its baselines in alternating short slices gives them all the same conditions.
+ */
+async function interleaved(subjects: Subject[], slices = SLICES, sliceMs = SLICE_MS): Promise<number[]> {
+  const ops = subjects.map(() => 0);
+  const ms = subjects.map(() => 0);
+  for (let s = 0; s < slices; s++) {
+    for (const [i, subject] of subjects.entries()) {
+      say(`slice ${s + 1}/${slices}: ${subject.name}`);
+      const t0 = performance.now();
+      ops[i] += await subject.run(sliceMs);
+      ms[i] += performance.now() - t0;
+    }
   }
-  return (n * 1000) / (now - start);
+  for (const subject of subjects) await subject.close();
+  return ops.map((n, i) => (n * 1000) / ms[i]);
 }
 
-function rawFdatasync(): number {
-  const file = path.join(root, "raw.log");
-  const fd = fs.openSync(file, "w");
-  try {
-    for (let i = 0; i < 50; i++) (fs.writeSync(fd, payload), fs.fdatasyncSync(fd));
-    return rateSync(() => {
-      fs.writeSync(fd, payload);
-      fs.fdatasyncSync(fd);
-    });
-  } finally {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
+/** Calls fn for about ms milliseconds; returns the number of calls. */
+function loopSync(fn: () => void, ms: number): number {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    for (let i = 0; i < 8; i++) fn();
+    n += 8;
   }
+  return n;
+}
+
+/** An append-only file of the raw baselines. */
+function rawFile(name: string): { fd: number; close: () => void } {
+  const file = path.join(root, name);
+  const fd = fs.openSync(file, "w");
+  return { fd, close: () => (fs.closeSync(fd), fs.rmSync(file, { force: true })) };
+}
+
+/** The raw loop: writeSync of 256 B, then fdatasyncSync, per commit. */
+function rawFdatasync(): Subject {
+  const { fd, close } = rawFile("raw.log");
+  const one = () => {
+    fs.writeSync(fd, payload);
+    fs.fdatasyncSync(fd);
+  };
+  loopSync(one, 50);
+  return { name: "raw writeSync + fdatasyncSync per commit", run: (ms) => loopSync(one, ms), close };
 }
 
 /** The raw loop with fdatasync through libuv's thread pool (awaited), as an async committer must. */
-async function rawFdatasyncAsync(): Promise<number> {
-  const file = path.join(root, "raw-async.log");
-  const fd = fs.openSync(file, "w");
+function rawFdatasyncAsync(): Subject {
+  const { fd, close } = rawFile("raw-async.log");
   const sync = () => new Promise<void>((resolve, reject) => fs.fdatasync(fd, (err) => (err ? reject(err) : resolve())));
-  try {
-    let n = 0;
-    const start = performance.now();
-    const end = start + RUN_MS;
-    let now = start;
-    while (now < end) {
-      fs.writeSync(fd, payload);
-      await sync();
-      n++;
-      now = performance.now();
-    }
-    return (n * 1000) / (now - start);
-  } finally {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
-  }
+  return {
+    name: "raw writeSync + awaited fs.fdatasync per commit",
+    run: async (ms) => {
+      let n = 0;
+      const end = performance.now() + ms;
+      while (performance.now() < end) {
+        fs.writeSync(fd, payload);
+        await sync();
+        n++;
+      }
+      return n;
+    },
+    close,
+  };
 }
 
-function rawWrite(): number {
-  const file = path.join(root, "raw-nosync.log");
-  const fd = fs.openSync(file, "w");
-  try {
-    return rateSync(() => void fs.writeSync(fd, payload), 500);
-  } finally {
-    fs.closeSync(fd);
-    fs.rmSync(file, { force: true });
-  }
+/** The raw loop without any sync: writeSync of 256 B per commit. */
+function rawWrite(): Subject {
+  const { fd, close } = rawFile("raw-nosync.log");
+  return { name: "raw writeSync, no sync", run: (ms) => loopSync(() => void fs.writeSync(fd, payload), ms), close };
 }
 
-function sqlite(): number {
+/** better-sqlite3 in WAL mode with synchronous=FULL: one INSERT of 256 B per transaction. */
+function sqlite(): Subject {
   const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteCtor;
   const dir = fs.mkdtempSync(path.join(root, "sqlite-"));
   const db = new Database(path.join(dir, "bench.db"));
-  try {
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
-    db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
-    const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
-    for (let i = 0; i < 50; i++) insert.run(payload);
-    return rateSync(() => void insert.run(payload));
-  } finally {
-    db.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
+  const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
+  const one = () => void insert.run(payload);
+  loopSync(one, 50);
+  return {
+    name: "better-sqlite3, WAL, synchronous=FULL",
+    run: (ms) => loopSync(one, ms),
+    close: () => (db.close(), fs.rmSync(dir, { recursive: true, force: true })),
+  };
 }
 
-/** Flush commits/s with `committers` concurrent committers, each 256 B over one or two ranges. */
-async function lrvmCommits(committers: number, flush: boolean, ms = RUN_MS): Promise<number> {
+/** `committers` concurrent committers on one Rvm, each commit 256 B over one or two ranges. */
+async function lrvmCommits(committers: number, flush: boolean): Promise<Subject> {
   const dir = fs.mkdtempSync(path.join(root, "commits-"));
   const rvm = await Rvm.open(dir);
-  try {
-    const slot = 2 * COMMIT_BYTES;
-    const seg = await rvm.map("bench", Math.max(committers, 1) * slot);
-    const half = COMMIT_BYTES / 2;
-    let n = 0;
-    const committer = async (i: number, end: number) => {
-      const base = i * slot;
-      let round = 0;
-      // Reading the clock every 32 commits keeps it out of the no-flush figure.
-      while ((round & 31) !== 0 || performance.now() < end) {
-        const tx = rvm.begin({ restore: false });
-        const v = ++round & 0xff;
-        if ((round & 1) === 0) {
-          tx.setRange(seg, base, COMMIT_BYTES);
-          seg.data.fill(v, base, base + COMMIT_BYTES);
-        } else {
-          // Two ranges of 128 B, apart from each other.
-          tx.setRange(seg, base, half);
-          tx.setRange(seg, base + COMMIT_BYTES, half);
-          seg.data.fill(v, base, base + half);
-          seg.data.fill(v, base + COMMIT_BYTES, base + COMMIT_BYTES + half);
-        }
-        await tx.commit({ flush });
-        n++;
+  const slot = 2 * COMMIT_BYTES;
+  const seg = await rvm.map("bench", committers * slot);
+  const half = COMMIT_BYTES / 2;
+  let n = 0;
+  const committer = async (i: number, end: number) => {
+    const base = i * slot;
+    let round = 0;
+    // Reading the clock every 32 commits keeps it out of the no-flush figure.
+    while ((round & 31) !== 0 || performance.now() < end) {
+      const tx = rvm.begin({ restore: false });
+      const v = ++round & 0xff;
+      if ((round & 1) === 0) {
+        tx.setRange(seg, base, COMMIT_BYTES);
+        seg.data.fill(v, base, base + COMMIT_BYTES);
+      } else {
+        // Two ranges of 128 B, apart from each other.
+        tx.setRange(seg, base, half);
+        tx.setRange(seg, base + COMMIT_BYTES, half);
+        seg.data.fill(v, base, base + half);
+        seg.data.fill(v, base + COMMIT_BYTES, base + COMMIT_BYTES + half);
       }
-    };
-    const run = async (duration: number) => {
-      const end = performance.now() + duration;
-      await Promise.all(Array.from({ length: committers }, (_, i) => committer(i, end)));
-    };
-    await run(Math.min(200, ms / 5)); // warm-up
+      await tx.commit({ flush });
+      n++;
+    }
+  };
+  const run = async (ms: number) => {
     n = 0;
-    const start = performance.now();
-    await run(ms);
+    const end = performance.now() + ms;
+    await Promise.all(Array.from({ length: committers }, (_, i) => committer(i, end)));
     if (!flush) await rvm.flush();
-    return (n * 1000) / (performance.now() - start);
-  } finally {
-    await rvm.close();
-    fs.rmSync(dir, { recursive: true, force: true });
-  }
+    return n;
+  };
+  await run(100); // warm-up
+  return {
+    name: `lrvm ${flush ? "flush" : "no-flush"} commits, ${committers} committer(s)`,
+    run,
+    close: async () => {
+      await rvm.close();
+      fs.rmSync(dir, { recursive: true, force: true });
+    },
+  };
 }
 
 /** Opens a new Rvm directory (no automatic truncation) and commits about LOG_BYTES of records to its log. */
@@ -230,24 +251,11 @@ function writeAndSync(bytes: number): number {
 
 try {
   const counts = [1, 16, 64, 256];
-  let raw = 0;
-  let rawAsync = 0;
-  let lite = 0;
-  const flushRates = new Map<number, number>();
-  for (let round = 1; round <= ROUNDS; round++) {
-    say(`round ${round}/${ROUNDS}: raw writeSync + fdatasync per commit`);
-    raw = Math.max(raw, rawFdatasync());
-    say(`round ${round}/${ROUNDS}: raw writeSync + awaited fs.fdatasync per commit`);
-    rawAsync = Math.max(rawAsync, await rawFdatasyncAsync());
-    say(`round ${round}/${ROUNDS}: better-sqlite3 WAL synchronous=FULL, one insert per transaction`);
-    lite = Math.max(lite, sqlite());
-    for (const c of counts) {
-      say(`round ${round}/${ROUNDS}: flush commits, ${c} committers`);
-      flushRates.set(c, Math.max(flushRates.get(c) ?? 0, await lrvmCommits(c, true)));
-    }
-  }
-  for (const c of counts) {
-    const v = flushRates.get(c) ?? 0;
+  const lrvms: Subject[] = [];
+  for (const c of counts) lrvms.push(await lrvmCommits(c, true));
+  const [raw, rawAsync, lite, ...flushRates] = await interleaved([rawFdatasync(), rawFdatasyncAsync(), sqlite(), ...lrvms]);
+  for (const [i, c] of counts.entries()) {
+    const v = flushRates[i];
     figure({ bench, figure: `flush commits/s, ${c} committers, vs raw fdatasync`, value: v, unit: "commits/s", baseline: raw, target: c === 1 ? "ratio >= 0.8" : null });
     figure({ bench, figure: `flush commits/s, ${c} committers, vs better-sqlite3`, value: v, unit: "commits/s", baseline: lite, target: c === 64 ? "ratio >= 10" : null });
     if (c === 1) {
@@ -256,14 +264,7 @@ try {
     }
   }
 
-  let rawNoSync = 0;
-  let lazy = 0;
-  for (let round = 1; round <= ROUNDS; round++) {
-    say(`round ${round}/${ROUNDS}: raw writeSync without sync`);
-    rawNoSync = Math.max(rawNoSync, rawWrite());
-    say(`round ${round}/${ROUNDS}: no-flush commits`);
-    lazy = Math.max(lazy, await lrvmCommits(1, false, 1000));
-  }
+  const [rawNoSync, lazy] = await interleaved([rawWrite(), await lrvmCommits(1, false)], SLICES, 150);
   figure({ bench, figure: "no-flush commits/s, 256 B", value: lazy, unit: "commits/s", baseline: rawNoSync, target: "value >= 200000" });
 
   say("building a log for recovery");
