@@ -46,6 +46,14 @@ export const CHANNEL_ERROR_CODES = {
     description: "A persistent channel reached a fixed limit of its store (1024 data files, or 64 named consumers).",
     solve: "Set persist.history to drop old data, or use fewer consumers per channel.",
   },
+  PTS_CHANNEL_HOSTED_ELSEWHERE: {
+    description: "Another runtime on the same NATS namespace already hosts a channel of that name (no split brain: the older host keeps it).",
+    solve: "Use rt.lookup(name) to reach the existing channel, or give this one another name or namespace.",
+  },
+  PTS_CHANNEL_UNAVAILABLE: {
+    description: "The runtime hosting a remote channel does not answer (it stopped, crashed, or NATS is reconnecting).",
+    solve: "Restart the host (pts serve); the same handle works again once it is back.",
+  },
 } as const satisfies Record<string, { description: string; solve: string }>;
 
 /** No runtime hosts a channel of that name. */
@@ -125,5 +133,21 @@ export class StoreFullError extends PtsError {
   static readonly code = "PTS_STORE_FULL";
   constructor(channel: string, what: string, limit: string) {
     super(StoreFullError.code, `persistent channel ${JSON.stringify(channel)} has no room for more ${what} (${limit})`);
+  }
+}
+
+/** A channel name already hosted by another runtime on the same namespace. */
+export class ChannelHostedElsewhereError extends PtsError {
+  static readonly code = "PTS_CHANNEL_HOSTED_ELSEWHERE";
+  constructor(channel: string, host: string) {
+    super(ChannelHostedElsewhereError.code, `channel ${JSON.stringify(channel)} is already hosted by runtime ${host}; reach it with rt.lookup(name) instead of hosting it twice`);
+  }
+}
+
+/** A remote channel whose host does not answer now. */
+export class ChannelUnavailableError extends PtsError {
+  static readonly code = "PTS_CHANNEL_UNAVAILABLE";
+  constructor(channel: string, cause?: unknown) {
+    super(ChannelUnavailableError.code, `the host of channel ${JSON.stringify(channel)} does not answer (stopped, crashed, or NATS is reconnecting); the handle works again once the host is back`, { cause });
   }
 }

@@ -149,6 +149,30 @@ export class HostedChannel<T> implements ItemSource<T> {
     return RESOLVED;
   }
 
+  /** The first item with ts > afterTs, waiting for it (up to timeoutMs, then WaitTimeoutError). */
+  async nextAfter(afterTs: number, timeoutMs: number | undefined, signal: AbortSignal | undefined): Promise<Item<T>> {
+    if (!isTimestamp(afterTs) && afterTs !== -1) throw timestampError(afterTs);
+    const deadline = timeoutMs === undefined ? undefined : performance.now() + timeoutMs;
+    for (;;) {
+      const item = this.firstAfter(afterTs);
+      if (item !== undefined) return item;
+      const left = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
+      await this.waitAfter(afterTs, left, signal, timeoutMs);
+    }
+  }
+
+  /** The next item after a cursor, waiting for it; advances the cursor. */
+  async take(cursor: Cursor, timeoutMs?: number, signal?: AbortSignal): Promise<Item<T>> {
+    for (;;) {
+      const item = await this.nextAfter(cursor.after, timeoutMs, signal);
+      // Another taker of a shared cursor may have moved it while this one waited.
+      if (item.ts > cursor.after) {
+        cursor.after = item.ts;
+        return item;
+      }
+    }
+  }
+
   consumer(name: string, from: Bound): Cursor {
     let cursor = this.consumers.get(name);
     if (!cursor) {

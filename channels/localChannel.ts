@@ -52,7 +52,7 @@ export class LocalChannel<T> implements Channel<T> {
   get(which: "oldest" | "newest"): Promise<Item<T> | undefined>;
   get(lo: Bound, hi: Bound): Promise<Item<T>[]>;
   get(a?: Bound, b?: Bound): Promise<Item<T> | Item<T>[] | undefined> {
-    if (a === undefined) return this.take();
+    if (a === undefined) return this.hosted.take(this.cursor);
     try {
       if (b !== undefined) return Promise.resolve(this.hosted.range(a, b));
       if (a === "newest") return Promise.resolve(this.hosted.newestItem());
@@ -66,21 +66,15 @@ export class LocalChannel<T> implements Channel<T> {
 
   async next(afterTs: number, options: WaitOptions = {}): Promise<Item<T>> {
     if (!isTimestamp(afterTs)) throw timestampError(afterTs);
-    const deadline = options.timeoutMs === undefined ? undefined : performance.now() + options.timeoutMs;
-    for (;;) {
-      const item = this.hosted.firstAfter(afterTs);
-      if (item !== undefined) return item;
-      const left = deadline === undefined ? undefined : Math.max(0, deadline - performance.now());
-      await this.hosted.waitAfter(afterTs, left, options.signal, options.timeoutMs);
-    }
+    return this.hosted.nextAfter(afterTs, options.timeoutMs, options.signal);
   }
 
   items(options: ItemsOptions = {}): AsyncIterableIterator<Item<T>> {
     return new ItemsIterator(this.hosted, options);
   }
 
-  observe(options?: ObserveOptions): Observable<Item<T>> {
-    return observeItems(this.hosted, options);
+  observe(options: ObserveOptions = {}): Observable<Item<T>> {
+    return observeItems(() => new ItemsIterator(this.hosted, { from: options.from ?? "newest", to: options.to, follow: true }));
   }
 
   on(event: "put", handler: PutHandler<T>): () => void;
@@ -105,18 +99,5 @@ export class LocalChannel<T> implements Channel<T> {
 
   stats(): ChannelStats {
     return this.hosted.stats();
-  }
-
-  /** The next item after this handle's cursor, waiting for it; advances the cursor. */
-  private async take(): Promise<Item<T>> {
-    const cursor = this.cursor;
-    for (;;) {
-      const item = this.hosted.firstAfter(cursor.after);
-      if (item !== undefined) {
-        cursor.after = item.ts;
-        return item;
-      }
-      await this.hosted.waitAfter(cursor.after, undefined, undefined);
-    }
   }
 }

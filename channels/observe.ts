@@ -1,18 +1,18 @@
 /**
  * observeItems: a channel as an rxjs Observable — the stored items from `from` (default the
  * newest), then every live item, until `to` or the runtime stops (complete). Unsubscribing
- * ends the underlying wait at once.
+ * ends the underlying wait at once. Local and remote channels share it.
  *
  * @example
  *   ch.observe().pipe(filter((i) => i.value.score > 0.5)).subscribe(alert);
  */
 import { Observable } from "rxjs";
-import { ItemsIterator, type ItemSource } from "./itemsIterator.ts";
-import type { Item, ObserveOptions } from "./types.ts";
+import type { Item } from "./types.ts";
 
-export function observeItems<T>(source: ItemSource<T>, options: ObserveOptions = {}): Observable<Item<T>> {
+/** `iterate` opens a following items() iterator, once per subscription. */
+export function observeItems<T>(iterate: () => AsyncIterator<Item<T>>): Observable<Item<T>> {
   return new Observable<Item<T>>((subscriber) => {
-    const it = new ItemsIterator(source, { from: options.from ?? "newest", to: options.to, follow: true });
+    const it = iterate();
     (async () => {
       for (;;) {
         const r = await it.next();
@@ -21,6 +21,6 @@ export function observeItems<T>(source: ItemSource<T>, options: ObserveOptions =
       }
       subscriber.complete();
     })().catch((err: unknown) => subscriber.error(err));
-    return () => void it.return();
+    return () => void it.return?.();
   });
 }

@@ -9,7 +9,11 @@
  * - `channel(name)` creates or opens: one HostedChannel per name, shared by every handle.
  * - `stop()` is idempotent; it closes every channel, ending waits with ChannelClosedError.
  */
-import { InvalidOptionError, NotSupportedError, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
+import { hostname } from "node:os";
+import { randomBytes } from "node:crypto";
+import { InvalidOptionError, NotSupportedError, type NatsOptions, type Transport, connectNats, decodeFrame, encodeFrame, hostsSubject, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
+import { ChannelHost } from "./remote/channelHost.ts";
+import { RemoteChannel } from "./remote/remoteChannel.ts";
 import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError, StoreCorruptError } from "./errors.ts";
 import { type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
 import { LocalChannel, bindingOf } from "./localChannel.ts";
@@ -26,8 +30,8 @@ export type MetricsOptions = { port?: number; host?: string };
 export type RuntimeOptions = {
   /** Where persistent channels and LRVM segments live. */
   dataDir?: string;
-  /** NATS server URL(s); absent = embedded, in-process only. */
-  nats?: string | string[];
+  /** NATS server URL(s) or options (auth, TLS); absent = embedded, in-process only. */
+  nats?: string | string[] | NatsOptions;
   /** Separates deployments on one NATS. Default "default". */
   namespace?: string;
   /** Where /metrics is served, or false for none. */
@@ -38,7 +42,7 @@ export type RuntimeOptions = {
 
 const RUNTIME_KEYS = new Set(["dataDir", "nats", "namespace", "metrics", "onError"]);
 const CHANNEL_KEYS = new Set(["retain", "persist", "codec", "onDuplicate"]);
-const LOOKUP_KEYS = new Set(["from", "consumer"]);
+const LOOKUP_KEYS = new Set(["from", "consumer", "codec", "ack", "timeoutMs"]);
 const DUPLICATE_POLICIES: readonly DuplicatePolicy[] = ["reject", "replace", "keep-first"];
 const NAMESPACE = /^[A-Za-z0-9_-]{1,64}$/;
 
@@ -56,12 +60,19 @@ export class Runtime {
 
   private readonly opening = new Map<string, Promise<HostedChannel<unknown>>>();
 
+  private readonly host: ChannelHost | undefined;
+  private readonly remotes = new Set<RemoteChannel<unknown>>();
+  /** This runtime's id on NATS. */
+  readonly id = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
+
   private constructor(
     options: RuntimeOptions,
     private readonly journal: Journal | undefined,
+    private readonly transport: Transport | undefined,
   ) {
     this.namespace = options.namespace ?? "default";
     this.reportError = options.onError ?? defaultReporter;
+    this.host = transport && new ChannelHost(transport, this.namespace, this.id, this.reportError);
   }
 
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -71,10 +82,16 @@ export class Runtime {
     }
     if (options.onError !== undefined && typeof options.onError !== "function") throw new InvalidOptionError("onError", options.onError, "a function (err, context) => void");
     if (options.dataDir !== undefined && (typeof options.dataDir !== "string" || options.dataDir === "")) throw new InvalidOptionError("dataDir", options.dataDir, "a directory path");
-    if (options.nats !== undefined) throw new NotSupportedError("nats (channels across processes over NATS)");
     if (options.metrics !== undefined && options.metrics !== false) throw new NotSupportedError("metrics (the Prometheus /metrics endpoint); pass metrics: false or leave it out");
-    const journal = options.dataDir === undefined ? undefined : await Journal.open(options.dataDir);
-    return new Runtime(options, journal);
+    const transport = options.nats === undefined ? undefined : await connectNats(options.nats);
+    let journal: Journal | undefined;
+    try {
+      journal = options.dataDir === undefined ? undefined : await Journal.open(options.dataDir);
+    } catch (err) {
+      await transport?.close();
+      throw err;
+    }
+    return new Runtime(options, journal, transport);
   }
 
   /**
@@ -100,7 +117,12 @@ export class Runtime {
     assertChannelName(name);
     checkKeys("lookup", options, LOOKUP_KEYS);
     const hosted = (this.hosted.get(name) ?? (await this.open(name, {}, false))) as HostedChannel<T> | undefined;
-    if (!hosted) throw new ChannelNotFoundError(name);
+    if (!hosted) {
+      if (!this.transport) throw new ChannelNotFoundError(name);
+      const remote = await RemoteChannel.lookup<T>(this.transport, this.namespace, name, options);
+      this.remotes.add(remote as RemoteChannel<unknown>);
+      return remote;
+    }
     const from = options.from ?? "newest";
     if (options.consumer !== undefined) {
       if (typeof options.consumer !== "string" || options.consumer === "") throw new InvalidOptionError("consumer", options.consumer, "a non-empty string");
@@ -125,6 +147,15 @@ export class Runtime {
   /** The channels this runtime hosts, with their counts and time span. */
   channels(): ChannelStats[] {
     return [...this.hosted.values()].map((h) => h.stats());
+  }
+
+  /** The channels of every runtime on the namespace (this one's included), gathered for waitMs. */
+  async allChannels(waitMs = 500): Promise<{ host: string; channels: ChannelStats[] }[]> {
+    const mine = { host: this.id, channels: this.channels() };
+    if (!this.transport) return [mine];
+    const replies = await this.transport.requestMany(hostsSubject(this.namespace), encodeFrame({}), waitMs);
+    const others = replies.map((r) => decodeFrame<{ host: string; channels: ChannelStats[] }>(r).header).filter((r) => r.host !== this.id);
+    return [mine, ...others].sort((a, b) => a.host.localeCompare(b.host));
   }
 
   get isStopped(): boolean {
@@ -180,12 +211,15 @@ export class Runtime {
     if (this.stopped) return;
     this.stopped = true;
     await Promise.allSettled(this.opening.values());
+    this.host?.close();
+    for (const r of this.remotes) r.close();
     const errors: unknown[] = [];
     for (const h of this.hosted.values()) {
       if (h instanceof PersistentChannel) await h.shutdown().catch((err: unknown) => errors.push(err));
       else h.close();
     }
     await this.journal?.close();
+    await this.transport?.close();
     if (errors.length > 0) throw errors[0];
   }
 
@@ -220,7 +254,17 @@ export class Runtime {
     } else if (create) {
       hosted = new HostedChannel<T>(name, resolveCodec(options.codec), retention, onDuplicate, this.reportError);
     }
-    if (hosted) this.hosted.set(name, hosted as HostedChannel<unknown>);
+    if (!hosted) return undefined;
+    if (this.host) {
+      try {
+        await this.host.serve(hosted as HostedChannel<unknown>);
+      } catch (err) {
+        if (hosted instanceof PersistentChannel) await hosted.shutdown();
+        else hosted.close();
+        throw err;
+      }
+    }
+    this.hosted.set(name, hosted as HostedChannel<unknown>);
     return hosted;
   }
 

@@ -41,6 +41,12 @@ export type LookupOptions = {
   from?: Bound;
   /** A named, shared cursor: handles with the same consumer name take turns on one cursor. */
   consumer?: string;
+  /** Remote channels: the codec, when the host uses a custom one (json and binary are known by name). */
+  codec?: Codec<unknown>;
+  /** Remote channels: false makes puts fire-and-forget (no acknowledgement). Default true. */
+  ack?: boolean;
+  /** Remote channels: how long lookup and requests wait for the host. Default 2000 ms for lookup. */
+  timeoutMs?: number;
 };
 
 export type WaitOptions = {

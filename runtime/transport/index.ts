@@ -1,5 +1,10 @@
 /**
- * The transport layer's public entry: codecs now; the NATS connection, subject naming and
- * request/reply helpers join it with the NATS issue.
+ * The transport layer's public entry: codecs, framing, the subject scheme, and the Transport
+ * interface with its NATS implementation.
  */
 export { type Codec, type CodecSpec, CodecError, jsonCodec, binaryCodec, resolveCodec, encodedSize } from "./codec.ts";
+export type { Transport, TransportMsg, TransportStatus, Subscription } from "./types.ts";
+export { TransportError, TRANSPORT_ERROR_CODES, type TransportErrorCode } from "./errors.ts";
+export { encodeFrame, decodeFrame, splitBody, FrameError } from "./framing.ts";
+export { channelSubjects, hostsSubject, type ChannelSubjects } from "./subjects.ts";
+export { connectNats, NatsTransport, type NatsOptions } from "./natsTransport.ts";

@@ -1,0 +1,63 @@
+/**
+ * Framing: one message = a JSON header and a binary body, so values travel as their codec's
+ * bytes with no base64 and no second encoding.
+ *
+ *   offset  size  field
+ *        0     4  header length H (little-endian)
+ *        4     H  header: UTF-8 JSON object
+ *      4+H     -  body: the bytes of zero or more parts, back to back; the header says how to
+ *                 split them (e.g. a list of lengths)
+ *
+ * Guarantee: decodeFrame(encodeFrame(h, parts)) gives h back and the parts' bytes in order;
+ * a malformed frame throws FrameError, never returns garbage.
+ */
+import { PtsError } from "../errors.ts";
+
+export class FrameError extends PtsError {
+  static readonly code = "PTS_FRAME";
+  constructor(why: string) {
+    super(FrameError.code, `malformed PTS message: ${why}; are both sides running compatible PTS versions?`);
+  }
+}
+
+export function encodeFrame(header: object, parts: readonly Uint8Array[] = []): Uint8Array {
+  const json = Buffer.from(JSON.stringify(header), "utf8");
+  let size = 4 + json.byteLength;
+  for (const p of parts) size += p.byteLength;
+  const out = Buffer.allocUnsafe(size);
+  out.writeUInt32LE(json.byteLength, 0);
+  json.copy(out, 4);
+  let at = 4 + json.byteLength;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
+
+export function decodeFrame<H>(bytes: Uint8Array): { header: H; body: Uint8Array } {
+  if (bytes.byteLength < 4) throw new FrameError("shorter than its length field");
+  const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const len = buf.readUInt32LE(0);
+  if (4 + len > buf.byteLength) throw new FrameError(`header length ${len} exceeds the message`);
+  let header: H;
+  try {
+    header = JSON.parse(buf.toString("utf8", 4, 4 + len)) as H;
+  } catch (err) {
+    throw new FrameError(`header is not JSON (${(err as Error).message})`);
+  }
+  if (typeof header !== "object" || header === null) throw new FrameError("header is not an object");
+  return { header, body: buf.subarray(4 + len) };
+}
+
+/** Splits a body into parts of the given lengths. */
+export function splitBody(body: Uint8Array, lengths: readonly number[]): Uint8Array[] {
+  const parts: Uint8Array[] = [];
+  let at = 0;
+  for (const n of lengths) {
+    if (!Number.isInteger(n) || n < 0 || at + n > body.byteLength) throw new FrameError("part lengths exceed the body");
+    parts.push(body.subarray(at, at + n));
+    at += n;
+  }
+  return parts;
+}
