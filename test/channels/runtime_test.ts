@@ -4,7 +4,7 @@ import { runtime } from "../helpers.ts";
 
 t.test("runtime - options of later parts are refused, never ignored", async (t) => {
   await t.rejects(Runtime.start({ dataDir: "" }), InvalidOptionError);
-  await t.rejects(Runtime.start({ nats: "nats://127.0.0.1:4222" }), NotSupportedError);
+  await t.rejects(Runtime.start({ nats: { servers: "nats://127.0.0.1:1", connectTimeoutMs: 2000 } }), { code: "PTS_NATS_CONNECT" }, "an unreachable server is a clear error");
   await t.rejects(Runtime.start({ metrics: { port: 9464 } }), NotSupportedError);
   const rt = await Runtime.start({ metrics: false, namespace: "lab-1" });
   t.equal(rt.namespace, "lab-1");
