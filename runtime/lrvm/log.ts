@@ -100,6 +100,7 @@
 import { crc32 } from "node:zlib";
 import { open } from "node:fs/promises";
 import type { StopReason } from "./types.ts";
+import { LogReader } from "./log-reader.ts";
 
 /** First bytes of every log file. */
 export const FILE_MAGIC = Buffer.from("PTSRVMLG", "latin1");
@@ -289,9 +290,6 @@ export interface FileScan {
 /** Called for each valid record: `buf[at .. at+length)`, a view valid only during the call. */
 export type RecordVisitor = (buf: Buffer, at: number, length: number, seq: number) => void;
 
-/** Bytes read from a log file at a time; the buffer is reused across reads (and grown for a larger record). */
-const READ_CHUNK_BYTES = 8 << 20;
-
 /**
  * Reads the log file at `path` and calls `visit` for each valid record, in order. When
  * `expectFirstSeq` is given, a file whose header does not start there is not read (reason
@@ -305,40 +303,17 @@ export async function scanLogFile(
   onRead?: (bytes: number) => void,
 ): Promise<FileScan> {
   const fh = await open(path, "r");
+  const fileBytes = (await fh.stat()).size;
+  // Records are visited in place in the reader's buffers, never copied.
+  const reader = new LogReader(fh, fileBytes, onRead);
   try {
-    const fileBytes = (await fh.stat()).size;
     const result: FileScan = { header: null, records: 0, bytes: 0, lastSeq: 0, end: 0, fileBytes, stop: null };
-    // The read buffer is reused across chunks: records are visited in place, never copied.
-    let buf = Buffer.allocUnsafe(Math.min(READ_CHUNK_BYTES, Math.max(fileBytes, FILE_HEADER_BYTES)));
-    let bufStart = 0; // file offset of buf[0]
-    let bufLen = 0; // valid bytes in buf
-    /** Makes file bytes [pos, pos+n) readable in buf; the caller checked pos+n <= fileBytes. */
-    const ensure = async (pos: number, n: number): Promise<void> => {
-      if (pos + n <= bufStart + bufLen) return;
-      const keep = bufStart + bufLen - pos;
-      if (n > buf.length) {
-        const bigger = Buffer.allocUnsafe(Math.max(n, buf.length * 2));
-        buf.copy(bigger, 0, pos - bufStart, bufLen);
-        buf = bigger;
-      } else if (keep > 0) {
-        buf.copy(buf, 0, pos - bufStart, bufLen);
-      }
-      bufStart = pos;
-      bufLen = Math.max(keep, 0);
-      while (bufLen < n) {
-        const want = Math.min(buf.length - bufLen, fileBytes - (bufStart + bufLen));
-        const { bytesRead } = await fh.read(buf, bufLen, want, bufStart + bufLen);
-        if (bytesRead === 0) throw new Error(`log file ${path} shrank while being read`);
-        bufLen += bytesRead;
-        onRead?.(bytesRead);
-      }
-    };
     if (fileBytes < FILE_HEADER_BYTES) {
       result.stop = { offset: 0, reason: "header" };
       return result;
     }
-    await ensure(0, FILE_HEADER_BYTES);
-    const header = decodeFileHeader(buf.subarray(0, FILE_HEADER_BYTES));
+    await reader.ensure(0, FILE_HEADER_BYTES);
+    const header = decodeFileHeader(reader.buf.subarray(0 - reader.bufStart, FILE_HEADER_BYTES - reader.bufStart));
     if (header === null) {
       result.stop = { offset: 0, reason: "header" };
       return result;
@@ -358,10 +333,12 @@ export async function scanLogFile(
         result.stop = { offset: pos, reason: "torn" };
         break;
       }
-      await ensure(pos, RECORD_HEADER_BYTES);
-      const claimed = recordBytesNeeded(buf, pos - bufStart);
-      if (claimed >= MIN_RECORD_BYTES && claimed <= available) await ensure(pos, claimed);
-      const inBuffer = bufStart + bufLen;
+      await reader.ensure(pos, RECORD_HEADER_BYTES);
+      const claimed = recordBytesNeeded(reader.buf, pos - reader.bufStart);
+      if (claimed >= MIN_RECORD_BYTES && claimed <= available) await reader.ensure(pos, claimed);
+      const buf = reader.buf;
+      const bufStart = reader.bufStart;
+      const inBuffer = reader.validTo;
       for (;;) {
         const at = pos - bufStart;
         const checked = checkRecord(buf, at, fileBytes - pos);
@@ -388,6 +365,7 @@ export async function scanLogFile(
     if (result.stop === null) result.end = fileBytes;
     return result;
   } finally {
+    await reader.settle();
     await fh.close();
   }
 }

@@ -5,7 +5,8 @@
  * Each touched segment file is read once into memory (an "image"), every record's ranges are
  * copied into the images in sequence order, and then only the dirty 4 KiB pages are written
  * back and each file is fsynced. Guarantees: when `writeBack()` resolves, every applied
- * range is durable in its segment file. Replay writes absolute values, so applying the same
+ * range is in its segment file, and durable there unless `sync` was false (recovery's fast
+ * path, which keeps the log files until a truncation has synced the segments). Replay writes absolute values, so applying the same
  * records again (after a crash in the middle) gives the same files: it is idempotent.
  * Ranges of segment ids missing from the table (destroyed segments) are skipped and counted.
  *
@@ -100,8 +101,11 @@ export class SegmentImages {
     this.lastSeq = seq;
   };
 
-  /** Writes the dirty pages of every image and fsyncs each file; returns how many files. */
-  async writeBack(): Promise<number> {
+  /**
+   * Writes the dirty pages of every image and (unless `sync` is false) fsyncs each file;
+   * returns how many files were written.
+   */
+  async writeBack(sync = true): Promise<number> {
     let files = 0;
     for (const img of this.images.values()) {
       if (img === null) continue;
@@ -123,7 +127,7 @@ export class SegmentImages {
           page = last + 1;
         }
         if (wrote) {
-          await fsyncFd(fd);
+          if (sync) await fsyncFd(fd);
           files++;
         }
       } finally {

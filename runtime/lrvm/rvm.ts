@@ -34,6 +34,7 @@ import { RvmError } from "./errors.ts";
 import { acquireLock, releaseLock } from "./lock.ts";
 import type { LogWriter } from "./log-writer.ts";
 import { recover } from "./recovery.ts";
+import type { Recovered } from "./recovery.ts";
 import { SegmentTable, segmentPath, validateSegmentName } from "./segment-table.ts";
 import { syncDir, unlinkIfExists } from "./fsync.ts";
 import { Transaction } from "./transaction.ts";
@@ -65,6 +66,8 @@ export class Rvm {
   private closed = false;
   private exclusiveTail: Promise<unknown> = Promise.resolve();
   private autoTruncating = false;
+  /** Bytes of older log files that recovery kept; they count toward the truncation threshold. */
+  private olderLogBytes: number;
   private readonly threshold: number;
   private readonly onProgress: ProgressCallback | undefined;
   private readonly host: TransactionHost;
@@ -74,7 +77,7 @@ export class Rvm {
   private constructor(
     readonly dir: string,
     table: SegmentTable,
-    recovered: { report: RecoveryReport; log: LogWriter },
+    recovered: Recovered,
     stats: RvmStats,
     options: OpenOptions,
   ) {
@@ -83,6 +86,7 @@ export class Rvm {
     this.writer = recovered.log;
     this.stats = stats;
     this.appliedSeq = recovered.report.lastSeq;
+    this.olderLogBytes = recovered.keptBytes;
     const threshold = options.truncateThreshold ?? DEFAULT_TRUNCATE_THRESHOLD;
     this.threshold = threshold === 0 ? Infinity : threshold;
     this.onProgress = options.onProgress;
@@ -269,12 +273,13 @@ export class Rvm {
   private async truncateNow(): Promise<TruncateReport> {
     const report = await truncateLog(this.dir, this.table, this.writer, this.onProgress);
     this.appliedSeq = Math.max(this.appliedSeq, report.lastSeq);
+    this.olderLogBytes = 0;
     this.stats.truncations++;
     return report;
   }
 
   private maybeTruncate(size: number): void {
-    if (size < this.threshold || this.autoTruncating || this.closed) return;
+    if (size + this.olderLogBytes < this.threshold || this.autoTruncating || this.closed) return;
     this.autoTruncating = true;
     this.truncate()
       .catch((err: unknown) => {

@@ -125,3 +125,41 @@ t.test("recovery - a log that does not continue the sequence is not applied", as
   t.ok((r2.recovery.stoppedAt?.ignoredBytes ?? 0) > fs.statSync(logFiles(late)[0] as string).size, "the later file counts as ignored");
   t.ok((await r2.map("s", 8)).data.equals(Buffer.alloc(8)), "records 2 and 3 are not applied without record 1");
 });
+
+t.test("recovery - keeps the replayed log files until the next truncation syncs the segments", async (t) => {
+  const dir = t.testdir();
+  const rvm = await openRvm(t, dir, { truncateThreshold: 0 });
+  const seg = await rvm.map("s", 16);
+  await commitFill(rvm, seg, 0, 16, 6);
+  const copy = crashCopy(dir);
+  const r2 = await openRvm(t, copy, { truncateThreshold: 0 });
+  t.equal(logFiles(copy).length, 2, "the replayed file is kept beside the new epoch's");
+  t.same([...segmentFile(copy, "s")], Array(16).fill(6), "yet the segment file already holds the records");
+  // A crash now replays the kept file again, then the new one.
+  const s2 = await r2.map("s", 16);
+  await commitFill(r2, s2, 0, 4, 7);
+  const again = await openRvm(t, crashCopy(copy));
+  t.equal(again.recovery.records, 2);
+  t.equal(again.recovery.stoppedAt, null);
+  t.same([...(await again.map("s", 16)).data], [7, 7, 7, 7, ...Array(12).fill(6)]);
+  await r2.truncate();
+  t.equal(logFiles(copy).length, 1, "truncation deletes the kept file too");
+});
+
+t.test("recovery - kept files count toward the truncation threshold, and are bounded in number", async (t) => {
+  const dir = t.testdir();
+  for (let i = 0; i < 12; i++) {
+    const rvm = await Rvm.open(dir, { truncateThreshold: 0 });
+    const seg = await rvm.map("s", 8);
+    await commitFill(rvm, seg, 0, 8, i);
+    await rvm.close();
+    t.ok(logFiles(dir).length <= 8, `restart ${i}: ${logFiles(dir).length} log files`);
+  }
+  const rvm = await openRvm(t, dir, { truncateThreshold: 1 });
+  const seg = await rvm.map("s", 8);
+  t.same([...seg.data], Array(8).fill(11));
+  await commitFill(rvm, seg, 0, 8, 12);
+  await rvm.truncate(); // runs after the automatic one, which the write started
+  t.equal(rvm.stats.truncations, 2, "the first write past the threshold (kept files included) truncated on its own");
+  t.equal(logFiles(dir).length, 1);
+});
