@@ -14,6 +14,9 @@ const commands: Record<string, () => Promise<Command>> = {
   channels: () => import("./commands/channels.ts"),
   get: () => import("./commands/get.ts"),
   lrvm: () => import("./commands/lrvm.ts"),
+  put: () => import("./commands/put.ts"),
+  serve: () => import("./commands/serve.ts"),
+  tail: () => import("./commands/tail.ts"),
 };
 
 function version(): string {
