@@ -377,6 +377,7 @@ export abstract class SourceBase<T> implements ReadingSource {
   private controller: AbortController | undefined;
   private running: Promise<void> | undefined;
   private stopping: Promise<void> | undefined;
+  private ended = false;
 
   constructor(kind: string, options: SourceOptions<T>) {
     this.name = options.name ?? kind;
@@ -397,6 +398,8 @@ export abstract class SourceBase<T> implements ReadingSource {
     await this.open(controller.signal);
     this.running = this.run(controller.signal).catch((err: unknown) => {
       if (!controller.signal.aborted) this.ingest.fail("io", `${this.name} stopped: ${(err as Error).message}`);
+    }).finally(() => {
+      this.ended = true;
     });
   }
 
@@ -416,7 +419,7 @@ export abstract class SourceBase<T> implements ReadingSource {
 
   stats(): SourceStats {
     const c = this.ingest.counters;
-    return { name: this.name, running: this.controller !== undefined && this.stopping === undefined, connected: this.connected, ...c, errors: { ...c.errors } };
+    return { name: this.name, running: this.controller !== undefined && this.stopping === undefined && !this.ended, connected: this.connected, ...c, errors: { ...c.errors } };
   }
 
   /**

@@ -20,7 +20,12 @@ import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 
-export type NatsServerOptions = { jetstream?: boolean };
+export type NatsServerOptions = {
+  jetstream?: boolean;
+  /** Extra nats-server arguments (auth, cluster routes, TLS); may be a function of the port. */
+  args?: string[] | ((port: number) => string[]);
+  port?: number;
+};
 
 export type NatsServer = {
   readonly url: string;
@@ -49,9 +54,10 @@ export function freePort(): Promise<number> {
 }
 
 export async function startNatsServer(options: NatsServerOptions = {}): Promise<NatsServer> {
-  const port = await freePort();
+  const port = options.port ?? (await freePort());
   const storeDir = options.jetstream ? await mkdtemp(join(tmpdir(), "pts-nats-")) : undefined;
-  const args = ["-a", "127.0.0.1", "-p", String(port), ...(storeDir ? ["-js", "-sd", storeDir] : [])];
+  const extra = typeof options.args === "function" ? options.args(port) : (options.args ?? []);
+  const args = ["-a", "127.0.0.1", "-p", String(port), ...(storeDir ? ["-js", "-sd", storeDir] : []), ...extra];
   let child: ChildProcess | undefined;
   let removed = false;
 
