@@ -147,7 +147,11 @@ export async function starter(dir: string): Promise<() => Child> {
   try {
     const esbuild = await import("esbuild");
     const outfile = path.join(dir, "persist-crash-child.mjs");
-    await esbuild.build({ entryPoints: [childSource], outfile, bundle: true, platform: "node", format: "esm", target: "node20", external: ["esbuild"], logLevel: "silent" });
+    await esbuild.build({
+      entryPoints: [childSource], outfile, bundle: true, platform: "node", format: "esm", target: "node20", external: ["esbuild"], logLevel: "silent",
+      // CommonJS dependencies (the NATS client) require() Node's built-ins from inside the ESM bundle.
+      banner: { js: 'import { createRequire as __ptsRequire } from "node:module"; const require = __ptsRequire(import.meta.url);' },
+    });
     args = [outfile];
   } catch {
     // tsx runs the same sources, only slower to start.
@@ -318,7 +322,9 @@ export async function crossCheck<T>(ch: Channel<T>, all: readonly { ts: number; 
 /** Copies `dir` to `scratch` (replacing it), for checks that must leave `dir` as the kill left it. */
 export function copyDir(dir: string, scratch: string): void {
   fs.rmSync(scratch, { recursive: true, force: true });
-  fs.cpSync(dir, scratch, { recursive: true });
+  // A child killed before Runtime.start made its directory left nothing.
+  if (fs.existsSync(dir)) fs.cpSync(dir, scratch, { recursive: true });
+  else fs.mkdirSync(scratch, { recursive: true });
 }
 
 // ---------------------------------------------------------------------------------------
@@ -476,8 +482,10 @@ export async function runPutLane(mode: PutMode, o: LaneOptions & { freshEvery: n
     if (problems.length > 0) {
       result.problems.push(...problems.map((p) => `seed ${o.seed} ${mode} point ${point} (${JSON.stringify(plan)}, killed in ${run.killedIn}): ${p}`));
       // The directory no longer matches what is known of it: go on with a fresh one.
-      dir = path.join(o.root, `${mode}-${point}-fresh`);
-      before = new Set();
+      if (problems.some((p) => !p.startsWith("the child said: W "))) {
+        dir = path.join(o.root, `${mode}-${point}-fresh`);
+        before = new Set();
+      }
     }
   }
   return result;
