@@ -10,7 +10,8 @@
  *
  * Guarantees: return(), the signal, or the runtime stopping end it without an error.
  */
-import { type Subscription, decodeFrame } from "../../runtime/index.ts";
+import { Backoff, type Subscription, TransportError, decodeFrame, sleep } from "../../runtime/index.ts";
+import { ChannelClosedError, ChannelUnavailableError } from "../errors.ts";
 import type { Item, ItemsOptions } from "../types.ts";
 import type { LiveHeader } from "./protocol.ts";
 import type { RemoteChannel } from "./remoteChannel.ts";
@@ -31,6 +32,7 @@ export class RemoteItems<T> implements AsyncIterableIterator<Item<T>> {
   private wake: (() => void) | undefined;
   private finished = false;
   private readonly onAbort = () => void this.return();
+  private readonly backoff = new Backoff({ initialMs: 50, maxMs: 2000 });
 
   constructor(
     private readonly ch: RemoteChannel<T>,
@@ -57,7 +59,7 @@ export class RemoteItems<T> implements AsyncIterableIterator<Item<T>> {
         return { done: false, value: item };
       }
       if (!this.caughtUp) {
-        await this.fetchHistory();
+        await this.fetchHistoryOrWait();
         continue;
       }
       if (!this.options.follow || this.after! >= this.end) return this.finish();
@@ -86,6 +88,25 @@ export class RemoteItems<T> implements AsyncIterableIterator<Item<T>> {
     }
     this.after = await this.ch.startAfter(this.options.from ?? "oldest");
     if (this.options.to !== undefined) this.end = (await this.ch.resolve(this.options.to)) ?? -1;
+  }
+
+  /**
+   * A following iterator rides out outages: while the host or NATS does not answer, it waits
+   * (backing off) and asks again; it ends only on return(), its signal, or a runtime stop.
+   */
+  private async fetchHistoryOrWait(): Promise<void> {
+    try {
+      await this.fetchHistory();
+      this.backoff.reset();
+    } catch (err) {
+      if (err instanceof ChannelClosedError) {
+        this.finish();
+        return;
+      }
+      const transient = err instanceof ChannelUnavailableError || (err instanceof TransportError && err.code !== "PTS_NATS_CLOSED");
+      if (!this.options.follow || !transient) throw err;
+      await sleep(this.backoff.next(), this.options.signal).catch(() => undefined);
+    }
   }
 
   /** One page of stored items after the last one returned; caught up when none remain. */
