@@ -29,7 +29,7 @@
  * @param options.restart     start ffmpeg again after a clean exit (default true)
  * @param options.ffmpeg      the ffmpeg executable (default "ffmpeg", from PATH)
  */
-import { spawn } from "node:child_process";
+import { spawn, type ChildProcess } from "node:child_process";
 import { ChannelClosedError } from "../channels/index.ts";
 import { SensorError } from "./errors.ts";
 import { CameraBase } from "./cameraInternals.ts";
@@ -53,6 +53,7 @@ export class FfmpegCamera extends CameraBase {
   private readonly restart: boolean;
   private readonly ffmpeg: string;
   private readonly killAfterMs: number;
+  private child: ChildProcess | undefined;
 
   constructor(options: FfmpegCameraOptions) {
     super(options, options.input.slice(0, 255));
@@ -67,9 +68,15 @@ export class FfmpegCamera extends CameraBase {
     this.killAfterMs = options.killAfterMs ?? 2000;
   }
 
+  /** The running ffmpeg child's pid, if one is running. */
+  get pid(): number | undefined {
+    return this.child?.pid;
+  }
+
   protected async session(signal: AbortSignal): Promise<"done" | void> {
     if (signal.aborted) return "done";
     const child = spawn(this.ffmpeg, this.args, { stdio: ["ignore", "pipe", "pipe"] });
+    this.child = child;
     let stderr = "";
     child.stderr.setEncoding("utf8");
     child.stderr.on("data", (s: string) => (stderr = (stderr + s).slice(-STDERR_TAIL)));
@@ -96,6 +103,7 @@ export class FfmpegCamera extends CameraBase {
       kill();
     }
     const { code, error } = await exited;
+    this.child = undefined;
     signal.removeEventListener("abort", kill);
     clearTimeout(killTimer);
     if (signal.aborted) return "done";

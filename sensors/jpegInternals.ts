@@ -18,6 +18,29 @@ export function jpegEnd(jpeg: Uint8Array): number {
   return jpeg[end - 2] === 0xff && jpeg[end - 1] === 0xd9 ? end : -1;
 }
 
+/** Width and height from a JPEG's frame header (SOF0..SOF15 but DHT, JPG, DAC), read by
+ * walking the segments before the scan; undefined when there is none. */
+export function jpegSize(jpeg: Uint8Array): { width: number; height: number } | undefined {
+  if (jpeg.length < 4 || jpeg[0] !== 0xff || jpeg[1] !== 0xd8) return undefined;
+  let p = 2;
+  while (p + 4 <= jpeg.length) {
+    if (jpeg[p] !== 0xff) return undefined;
+    const m = jpeg[p + 1];
+    if (m === 0xff) {
+      p++;
+      continue;
+    }
+    if (m === 0xda || m === 0xd9) return undefined;
+    const len = (jpeg[p + 2] << 8) | jpeg[p + 3];
+    if (m >= 0xc0 && m <= 0xcf && m !== 0xc4 && m !== 0xc8 && m !== 0xcc) {
+      if (p + 9 > jpeg.length) return undefined;
+      return { height: (jpeg[p + 5] << 8) | jpeg[p + 6], width: (jpeg[p + 7] << 8) | jpeg[p + 8] };
+    }
+    p += 2 + len;
+  }
+  return undefined;
+}
+
 /** Cuts back-to-back JPEGs out of a byte stream; bytes between images are skipped and counted. */
 export class JpegSplitter {
   /** One buffer reused across chunks and frames: the stream is copied in once, and each whole

@@ -26,6 +26,7 @@ const MAX_HEADERS = 16 << 10;
 
 export class MultipartParser {
   private readonly delim: Buffer;
+  private readonly dashed: boolean;
   private pending: Buffer = Buffer.alloc(0);
   private state: "boundary" | "headers" | "body" = "boundary";
   private length = -1;
@@ -38,7 +39,8 @@ export class MultipartParser {
   constructor(boundary: string) {
     // Cameras disagree on whether the header's boundary includes the leading "--": searching
     // for "--" + a boundary without it also finds it in a body that doubles the dashes.
-    this.delim = Buffer.from(boundary.startsWith("--") ? boundary : `--${boundary}`);
+    this.dashed = boundary.startsWith("--");
+    this.delim = Buffer.from(this.dashed ? boundary : `--${boundary}`);
   }
 
   /** Bytes of a part begun but not finished. */
@@ -104,8 +106,10 @@ export class MultipartParser {
           this.searched = p.length;
           return parts;
         }
-        // The CRLF before the delimiter belongs to the delimiter, not to the body.
+        // The CRLF before the delimiter belongs to the delimiter, not to the body; so do the
+        // doubled dashes of a body that writes "--" before a boundary that already has them.
         let end = at;
+        if (this.dashed) while (end > 0 && p[end - 1] === 0x2d) end--;
         if (end > 0 && p[end - 1] === 0x0a) end--;
         if (end > 0 && p[end - 1] === 0x0d) end--;
         parts.push({ body: Buffer.from(p.subarray(0, end)), truncated: false });

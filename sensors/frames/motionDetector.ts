@@ -27,6 +27,7 @@
  *
  * @param options.width        analysis width in pixels (default 160; the height keeps the aspect)
  */
+import { jpegSize } from "../jpegInternals.ts";
 import { decodeFrame } from "./decodeFrame.ts";
 import type { Box, Frame, RawImage } from "../types.ts";
 
@@ -61,7 +62,7 @@ export class MotionDetector {
   /** Decodes a frame small and grey and compares it with the previous one. */
   detect(input: Frame | Uint8Array): Promise<Motion> {
     const decoded = decodeFrame(input, { width: this.width, grey: true });
-    const full = input instanceof Uint8Array ? undefined : { width: input.width, height: input.height };
+    const full = input instanceof Uint8Array ? jpegSize(input) : { width: input.width, height: input.height };
     const result = this.queue.then(async () => {
       const grey = await decoded;
       return this.compare(grey, full?.width, full?.height);
