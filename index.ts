@@ -3,11 +3,11 @@
  */
 import { CHANNEL_ERROR_CODES } from "./channels/index.ts";
 import { RVM_ERROR_CODES } from "./runtime/lrvm/index.ts";
-import { RUNTIME_ERROR_CODES } from "./runtime/index.ts";
+import { RUNTIME_ERROR_CODES, TRANSPORT_ERROR_CODES } from "./runtime/index.ts";
 
 export * from "./runtime/index.ts";
 export * from "./channels/index.ts";
 export * from "./runtime/lrvm/index.ts";
 
 /** Every error code PTS reports, with a description and how to solve it (the README's table). */
-export const ERROR_CODES = { ...RUNTIME_ERROR_CODES, ...CHANNEL_ERROR_CODES, ...RVM_ERROR_CODES };
+export const ERROR_CODES = { ...RUNTIME_ERROR_CODES, ...TRANSPORT_ERROR_CODES, ...CHANNEL_ERROR_CODES, ...RVM_ERROR_CODES };

@@ -26,6 +26,10 @@ export const TRANSPORT_ERROR_CODES = {
     description: "The NATS server refused a publish or subscribe on a subject (authorization).",
     solve: "Grant the user permission on pts.<namespace>.> subjects.",
   },
+  PTS_FRAME: {
+    description: "A message on a PTS subject that is not a well-formed PTS frame (another program publishing there, or incompatible PTS versions).",
+    solve: "Keep other publishers off pts.<namespace>.> subjects; run the same PTS version on every host.",
+  },
   PTS_NATS: {
     description: "Any other NATS client error; the cause carries the client's own error.",
     solve: "See the cause; check the nats-server log.",
