@@ -19,6 +19,8 @@ import { unlinkIfExists } from "./fsync.ts";
 export const LOCK_FILE = "LOCK";
 /** Directories (resolved paths) locked by an Rvm of this process. */
 const heldHere = new Set<string>();
+/** Makes the temporary file names of concurrent opens in this process distinct. */
+let tmpCounter = 0;
 /** Attempts before giving up on a lock that keeps changing hands. */
 const MAX_ATTEMPTS = 8;
 
@@ -56,7 +58,7 @@ export async function acquireLock(dir: string): Promise<void> {
   for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
     // The LOCK appears with its pid already in it (link of a written file is atomic), so
     // no contender can ever read a half-made lock.
-    const tmp = `${path}.${process.pid}.tmp`;
+    const tmp = `${path}.${process.pid}.${++tmpCounter}.tmp`;
     await writeFile(tmp, `${process.pid}\n`);
     try {
       await link(tmp, path);
@@ -75,7 +77,7 @@ export async function acquireLock(dir: string): Promise<void> {
     if (heldBy(pid)) throw locked(dir, pid as number);
     if (pid === process.pid && heldHere.has(dir)) throw locked(dir, pid);
     // Stale: move it aside; only one contender's rename can succeed.
-    const aside = `${path}.stale.${process.pid}.${attempt}`;
+    const aside = `${path}.stale.${process.pid}.${++tmpCounter}`;
     try {
       await rename(path, aside);
     } catch (err) {
