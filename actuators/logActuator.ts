@@ -42,18 +42,20 @@ export class LogActuator<T = unknown> extends BaseActuator<T> {
     const time = toIso(item.ts);
     // Concatenation rather than JSON.stringify of a wrapper object: the value is encoded once.
     const line = this.text ? `${time} ${this.name} ${value}\n` : `${this.prefix}${item.ts},"time":"${time}","value":${value}}\n`;
+    if (this.stream.destroyed || this.stream.writableEnded) throw new ActuatorError("write", "the log stream is closed", { retryable: false });
     if (this.stream.write(line)) return;
     await new Promise<void>((resolve, reject) => {
-      const done = () => {
-        this.stream.off("drain", done);
-        this.stream.off("error", fail);
-        signal.removeEventListener("abort", done);
-        resolve();
+      const settle = (err?: Error) => {
+        this.stream.off("drain", onDrain);
+        this.stream.off("error", settle);
+        signal.removeEventListener("abort", onDrain);
+        if (err) reject(new ActuatorError("write", `log stream failed: ${err.message}`, { cause: err }));
+        else resolve();
       };
-      const fail = (err: Error) => reject(new ActuatorError("write", `log stream failed: ${err.message}`, { cause: err }));
-      this.stream.once("drain", done);
-      this.stream.once("error", fail);
-      signal.addEventListener("abort", done, { once: true });
+      const onDrain = () => settle();
+      this.stream.once("drain", onDrain);
+      this.stream.once("error", settle);
+      signal.addEventListener("abort", onDrain, { once: true });
     });
   }
 }
