@@ -15,6 +15,7 @@ const commands: Record<string, () => Promise<Command>> = {
   get: () => import("./commands/get.ts"),
   lrvm: () => import("./commands/lrvm.ts"),
   put: () => import("./commands/put.ts"),
+  run: () => import("./commands/run.ts"),
   serve: () => import("./commands/serve.ts"),
   tail: () => import("./commands/tail.ts"),
 };

@@ -1,0 +1,215 @@
+/**
+ * runPipeline: runs a pipeline definition on a runtime, stage by stage, each stage's output a
+ * channel named `<pipeline>.<stage>`: `.sense` (what the sources put), `.prioritize` (items
+ * admitted to processing), `.process` (the events), `.actuate` (what acting on each event came
+ * to), and `.dead-letter`.
+ *
+ * `stages` runs only some stages, so a pipeline can be split across processes over NATS: a
+ * stage whose input channel is not hosted here looks it up on NATS. Prioritize and process run
+ * together (processQueued); actuation follows the `.process` channel.
+ *
+ * Guarantees: a bad item never stops the pipeline unless the process policy is "stop"; every
+ * drop is counted by reason; `stop()` stops the sources, lets the items in progress finish, and
+ * resolves once every stage has ended. End-to-end latency is measured at actuation, from the
+ * sensor's timestamp.
+ */
+import { Subject, type Subscription, takeUntil } from "rxjs";
+import type { Channel, Item, Runtime } from "../channels/index.ts";
+import { now } from "../runtime/index.ts";
+import type { Actuator, Outcome } from "../actuators/index.ts";
+import { PipelineStoppedError, StageTimeoutError } from "./errors.ts";
+import { LatencyWindow } from "./latency.ts";
+import { processQueued } from "./operators/processQueued.ts";
+import { withTimeout } from "./operators/withTimeout.ts";
+import { PriorityQueue } from "./priorityQueue.ts";
+import { type ActuationRecord, type PipelineContext, type PipelineDefinition, type PipelineStats, STAGES, type Source, type StageName } from "./types.ts";
+
+export type RunOptions = {
+  /** The stages to run here (default all). */
+  stages?: readonly StageName[];
+  args?: readonly string[];
+  /** Told of every event acted on (or processed, without an actuate stage). */
+  onEvent?: (item: Item<unknown>) => void;
+};
+
+export type RunningPipeline = {
+  readonly name: string;
+  stats(): PipelineStats;
+  /** Stops the sources and waits for the stages to finish what they hold. */
+  stop(): Promise<void>;
+  /** Settles when the pipeline ends: resolves after stop(), rejects when the "stop" policy ended it. */
+  readonly done: Promise<void>;
+};
+
+const DEFAULT_CAPACITY = 16;
+
+export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, O>, options: RunOptions = {}): Promise<RunningPipeline> {
+  const stages = new Set(options.stages ?? STAGES);
+  const name = def.name;
+  const abort = new AbortController();
+  const channel = <T>(stage: string, opts?: object) => rt.channel<T>(`${name}.${stage}`, opts);
+  const deadLetter = await channel<unknown>("dead-letter", { retain: { count: 1000 } });
+  const ctx: PipelineContext = { rt, name, args: options.args ?? [], deadLetter, signal: abort.signal };
+  const stats: PipelineStats = {
+    name,
+    stages: {
+      sense: { out: 0, sources: [] },
+      prioritize: { in: 0, out: 0, depth: 0, dropped: { stale: 0, shed: 0 } },
+      process: { in: 0, out: 0, empty: 0, errors: 0, timeouts: 0, durationMs: { count: 0, p50: 0, p95: 0, p99: 0, max: 0 } },
+      actuate: { in: 0, ok: 0, failed: 0, latencyMs: { count: 0, p50: 0, p95: 0, p99: 0, max: 0 } },
+    },
+  };
+  const durations = new LatencyWindow();
+  const latencies = new LatencyWindow();
+  let failStop: (err: unknown) => void = () => undefined;
+  const failed = new Promise<never>((_, reject) => (failStop = reject));
+  failed.catch(() => undefined);
+  /** Ends the process stage's input: it then drains its queue and workers and completes. */
+  const inputEnd = new Subject<void>();
+  let processEnded: Promise<void> = Promise.resolve();
+  let actuateEnded: Promise<void> = Promise.resolve();
+
+  // sense
+  let sources: Source[] = [];
+  let senseOff: (() => void) | undefined;
+  if (stages.has("sense")) {
+    const sink = await channel<I>("sense", def.sense.channel ?? { retain: { count: 256 } });
+    senseOff = sink.on("put", () => void stats.stages.sense.out++);
+    sources = [await def.sense.sources(sink, ctx)].flat();
+    for (const s of sources) s.start();
+  }
+
+  // prioritize + process
+  let processing: Subscription | undefined;
+  if (stages.has("prioritize") || stages.has("process")) {
+    const input = await rt.lookup<I>(`${name}.sense`, { from: "oldest" });
+    const admitted = await channel<I>("prioritize", { retain: { count: 256 }, onDuplicate: "keep-first" });
+    const events = await channel<O>("process", def.process.channel ?? { retain: { count: 1000 } });
+    const p = def.prioritize ?? {};
+    const queue = new PriorityQueue<I>({
+      capacity: p.capacity ?? DEFAULT_CAPACITY,
+      maxAgeMs: p.maxAgeMs,
+      priority: p.priority,
+      key: p.key,
+      weights: p.weights,
+      onDrop: (_item, reason) => stats.stages.prioritize.dropped[reason]++,
+    });
+    const work = withTimeout((item: Item<I>, signal) => def.process.fn(item, signal), def.process.timeoutMs);
+    const policy = def.process.onError ?? "skip";
+    const countIn = input.on("put", () => {
+      stats.stages.prioritize.in++;
+      stats.stages.prioritize.depth = queue.size;
+    });
+    processEnded = new Promise<void>((resolve) => {
+      processing = input
+        .observe({ from: "oldest" })
+        .pipe(
+          takeUntil(inputEnd),
+          processQueued(queue, work, {
+            concurrency: def.process.concurrency ?? 1,
+            now,
+            onAdmit: (item) => {
+              stats.stages.prioritize.out++;
+              void admitted.put(item.value as I, item.ts).catch(() => undefined);
+            },
+          }),
+        )
+        .subscribe({
+          next: (r) => {
+            stats.stages.process.in++;
+            durations.add((r.finished - r.started) / 1000);
+            if (r.ok) {
+              if (r.result === undefined) stats.stages.process.empty++;
+              else {
+                stats.stages.process.out++;
+                void events.put(r.result, r.item.ts).catch((err: unknown) => void deadLetter.put({ stage: "process", ts: r.item.ts, error: String(err) }).catch(() => undefined));
+                if (!stages.has("actuate")) {
+                  latencies.add((now() - r.item.ts) / 1000);
+                  options.onEvent?.({ ts: r.item.ts, value: r.result });
+                }
+              }
+              return;
+            }
+            stats.stages.process.errors++;
+            if (r.error instanceof StageTimeoutError) stats.stages.process.timeouts++;
+            if (policy === "dead-letter") void deadLetter.put({ stage: "process", ts: r.item.ts, error: r.error instanceof Error ? r.error.message : String(r.error) }).catch(() => undefined);
+            if (policy === "stop") failStop(new PipelineStoppedError(name, r.error));
+          },
+          complete: () => resolve(),
+          error: (err: unknown) => {
+            failStop(err);
+            resolve();
+          },
+        });
+      abort.signal.addEventListener("abort", () => {
+        countIn();
+        processing?.unsubscribe();
+        resolve();
+      });
+    });
+  }
+
+  // actuate
+  let actuators: Actuator<O>[] = [];
+  if (stages.has("actuate")) {
+    actuators = def.actuate ? await def.actuate.actuators(ctx) : [];
+    const events = await rt.lookup<O>(`${name}.process`, { from: "oldest" });
+    const records = await channel<ActuationRecord>("actuate", { retain: { count: 1000 }, onDuplicate: "replace" });
+    const concurrency = def.actuate?.concurrency ?? 4;
+    const inFlight = new Set<Promise<void>>();
+    const act = async (item: Item<O>) => {
+      stats.stages.actuate.in++;
+      const outcomes: Record<string, Outcome> = {};
+      await Promise.all(actuators.map(async (a) => (outcomes[a.name] = await a.handle(item))));
+      const latencyMs = (now() - item.ts) / 1000;
+      latencies.add(latencyMs);
+      const ok = Object.values(outcomes).every((o) => o.status === "ok");
+      if (ok) stats.stages.actuate.ok++;
+      else stats.stages.actuate.failed++;
+      await records.put({ latencyMs, outcomes }, item.ts).catch(() => undefined);
+      options.onEvent?.(item);
+    };
+    actuateEnded = (async () => {
+      for await (const item of events.items({ from: "oldest", follow: true, signal: abort.signal })) {
+        const p: Promise<void> = act(item).finally(() => inFlight.delete(p));
+        inFlight.add(p);
+        if (inFlight.size >= concurrency) await Promise.race(inFlight);
+      }
+      await Promise.all(inFlight);
+    })();
+  }
+
+  // Stopping drains front to back: sources stop, the process stage finishes what it holds, the
+  // actuators act on the events it produced, then everything closes.
+  let stopping: Promise<void> | undefined;
+  let stopped: () => void = () => undefined;
+  const stop = () =>
+    (stopping ??= (async () => {
+      await Promise.all(sources.map((s) => s.stop()));
+      senseOff?.();
+      inputEnd.next();
+      await processEnded;
+      if (stages.has("actuate") && stages.has("process")) {
+        for (let i = 0; i < 500 && stats.stages.actuate.in < stats.stages.process.out; i++) await new Promise((r) => setTimeout(r, 10));
+      }
+      abort.abort();
+      await actuateEnded.catch(() => undefined);
+      await Promise.all(actuators.map((a) => a.close()));
+      stopped();
+    })());
+  const done = Promise.race([failed, new Promise<void>((resolve) => (stopped = resolve))]);
+  failed.catch(() => void stop());
+
+  return {
+    name,
+    stop,
+    done,
+    stats: () => {
+      stats.stages.sense.sources = sources.map((s) => s.stats?.());
+      stats.stages.process.durationMs = durations.percentiles();
+      stats.stages.actuate.latencyMs = latencies.percentiles();
+      return stats;
+    },
+  };
+}
+
