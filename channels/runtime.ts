@@ -11,7 +11,7 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { InvalidOptionError, NotSupportedError, type NatsOptions, type Transport, connectNats, decodeFrame, encodeFrame, hostsSubject, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
+import { InvalidOptionError, NotSupportedError, type NatsOptions, type Transport, connectNats, decodeMessage, encodeMessage, hostsSubject, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
 import { ChannelHost } from "./remote/channelHost.ts";
 import { RemoteChannel } from "./remote/remoteChannel.ts";
 import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError, StoreCorruptError } from "./errors.ts";
@@ -153,8 +153,8 @@ export class Runtime {
   async allChannels(waitMs = 500): Promise<{ host: string; channels: ChannelStats[] }[]> {
     const mine = { host: this.id, channels: this.channels() };
     if (!this.transport) return [mine];
-    const replies = await this.transport.requestMany(hostsSubject(this.namespace), encodeFrame({}), waitMs);
-    const others = replies.map((r) => decodeFrame<{ host: string; channels: ChannelStats[] }>(r).header).filter((r) => r.host !== this.id);
+    const replies = await this.transport.requestMany(hostsSubject(this.namespace), encodeMessage({}), waitMs);
+    const others = replies.map((r) => decodeMessage<{ host: string; channels: ChannelStats[] }>(r).header).filter((r) => r.host !== this.id);
     return [mine, ...others].sort((a, b) => a.host.localeCompare(b.host));
   }
 

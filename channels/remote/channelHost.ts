@@ -10,7 +10,7 @@
  * are bounded by the waitMs the client sent; a fire-and-forget put that fails is reported
  * through the runtime's onError.
  */
-import { type Transport, type Subscription, channelSubjects, decodeFrame, encodeFrame, hostsSubject, now } from "../../runtime/index.ts";
+import { type Transport, type Subscription, channelSubjects, decodeMessage, encodeMessage, hostsSubject, now } from "../../runtime/index.ts";
 import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
@@ -34,7 +34,7 @@ export class ChannelHost {
     private readonly reportError: ErrorReporter,
   ) {
     this.hostsSub = transport.subscribe(hostsSubject(namespace), (msg) => {
-      msg.respond(encodeFrame({ host: this.hostId, channels: [...this.served.values()].map((s) => s.hosted.stats()) }));
+      msg.respond(encodeMessage({ host: this.hostId, channels: [...this.served.values()].map((s) => s.hosted.stats()) }));
     });
   }
 
@@ -51,7 +51,7 @@ export class ChannelHost {
     );
     served.offPut = hosted.onPut((item: Item<unknown>) => {
       served.seq++;
-      this.transport.publish(subjects.items, encodeFrame({ ts: item.ts, seq: served.seq, host: this.hostId }, [hosted.codec.encode(item.value)]));
+      this.transport.publish(subjects.items, encodeMessage({ ts: item.ts, seq: served.seq, host: this.hostId }, [hosted.codec.encode(item.value)]));
     });
     this.served.set(hosted.name, served);
     try {
@@ -78,10 +78,10 @@ export class ChannelHost {
 
   /** Fails when another host answers with an older claim. */
   private async checkClaim(name: string, subject: string, claim: Claim, gather: boolean): Promise<void> {
-    const probe = encodeFrame({ probe: claim } satisfies InfoRequest);
+    const probe = encodeMessage({ probe: claim } satisfies InfoRequest);
     const replies = gather ? await this.transport.requestMany(subject, probe, CLAIM_WAIT_MS) : await this.transport.request(subject, probe, 1000).then((r) => [r], () => []);
     for (const r of replies) {
-      const other = decodeFrame<InfoReply>(r).header;
+      const other = decodeMessage<InfoReply>(r).header;
       if (other.host === this.hostId) continue;
       if (other.since < claim.since || (other.since === claim.since && other.host < claim.host)) {
         throw new ChannelHostedElsewhereError(name, other.host);
@@ -90,17 +90,17 @@ export class ChannelHost {
   }
 
   private onInfo(s: Served, data: Uint8Array, respond: (d: Uint8Array) => void): void {
-    const req = decodeFrame<InfoRequest>(data).header;
+    const req = decodeMessage<InfoRequest>(data).header;
     if (req.probe?.host === this.hostId) return; // our own probe: stay silent
     const reply: InfoReply = { host: this.hostId, since: s.claim.since, codec: s.hosted.codec.name, stats: s.hosted.stats(), persistent: s.hosted instanceof PersistentChannel };
-    respond(encodeFrame(reply));
+    respond(encodeMessage(reply));
   }
 
   private async onGet(s: Served, data: Uint8Array): Promise<Uint8Array> {
     const h = s.hosted;
     const encode = (v: unknown) => h.codec.encode(v);
     try {
-      const req = decodeFrame<GetRequest>(data).header;
+      const req = decodeMessage<GetRequest>(data).header;
       switch (req.op) {
         case "at": {
           const item = typeof req.at === "number" ? h.at(req.at) : req.at === "newest" ? h.newestItem() : h.oldestItem();
@@ -128,10 +128,10 @@ export class ChannelHost {
           return await this.waiting(s, () => h.take(h.consumer(req.consumer, req.from), req.waitMs));
         case "commit":
           await h.commitCursor(req.consumer, req.ts);
-          return encodeFrame({});
+          return encodeMessage({});
       }
     } catch (err) {
-      return encodeFrame({ error: toWire(err) });
+      return encodeMessage({ error: toWire(err) });
     }
   }
 
@@ -140,18 +140,18 @@ export class ChannelHost {
       const item = await wait();
       return frameItems({ seq: s.seq, host: this.hostId }, [item], (v) => s.hosted.codec.encode(v));
     } catch (err) {
-      if (err instanceof WaitTimeoutError) return encodeFrame({ timeout: true });
+      if (err instanceof WaitTimeoutError) return encodeMessage({ timeout: true });
       throw err;
     }
   }
 
   private async onPut(s: Served, data: Uint8Array, ack: boolean): Promise<Uint8Array | undefined> {
     try {
-      const { header, body } = decodeFrame<PutHeader>(data);
+      const { header, body } = decodeMessage<PutHeader>(data);
       await s.hosted.put(s.hosted.codec.decode(body), header.ts);
-      return ack ? encodeFrame({}) : undefined;
+      return ack ? encodeMessage({}) : undefined;
     } catch (err) {
-      if (ack) return encodeFrame({ error: toWire(err) });
+      if (ack) return encodeMessage({ error: toWire(err) });
       this.reportError(err, `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`);
       return undefined;
     }

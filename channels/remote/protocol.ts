@@ -14,7 +14,7 @@
  * Any reply may be { error: { code, message } } instead; the client raises it as the typed
  * PTS error of that code.
  */
-import { decodeFrame, encodeFrame, splitBody } from "../../runtime/index.ts";
+import { decodeMessage, encodeMessage, splitBody } from "../../runtime/index.ts";
 import type { Bound, ChannelStats, Item } from "../types.ts";
 
 /** A host's claim on a channel name: the older claim wins; `host` ids are unique per runtime. */
@@ -51,12 +51,12 @@ export type HostsReply = { host: string; channels: ChannelStats[] };
 /** Frames items as a reply (or a live message), encoding each value with `encode`. */
 export function frameItems<T>(header: Omit<ItemsReply, "items">, items: readonly Item<T>[], encode: (v: T) => Uint8Array): Uint8Array {
   const payloads = items.map((i) => encode(i.value));
-  return encodeFrame({ ...header, items: items.map((i, k) => [i.ts, payloads[k].byteLength]) }, payloads);
+  return encodeMessage({ ...header, items: items.map((i, k) => [i.ts, payloads[k].byteLength]) }, payloads);
 }
 
 /** Reads items out of a reply frame. */
 export function unframeItems<T>(bytes: Uint8Array, decode: (b: Uint8Array) => T): { header: ItemsReply; items: Item<T>[] } {
-  const { header, body } = decodeFrame<ItemsReply>(bytes);
+  const { header, body } = decodeMessage<ItemsReply>(bytes);
   const list = header.items ?? [];
   const parts = splitBody(body, list.map(([, len]) => len));
   return { header, items: list.map(([ts], k) => ({ ts, value: decode(parts[k]) })) };

@@ -11,7 +11,7 @@
  * ItemTooLargeError before anything is sent, never truncated.
  */
 import type { Observable } from "rxjs";
-import { type Codec, InvalidOptionError, TransportError, type Transport, channelSubjects, type ChannelSubjects, decodeFrame, encodeFrame, isTimestamp, now, resolveCodec, timestampError } from "../../runtime/index.ts";
+import { type Codec, InvalidOptionError, TransportError, type Transport, channelSubjects, type ChannelSubjects, decodeMessage, encodeMessage, isTimestamp, now, resolveCodec, timestampError } from "../../runtime/index.ts";
 import { ChannelClosedError, ChannelNotFoundError, ChannelUnavailableError, ItemTooLargeError, WaitAbortedError, WaitTimeoutError } from "../errors.ts";
 import { observeItems } from "../observe.ts";
 import type { Bound, Channel, ChannelStats, GcHandler, Item, ItemsOptions, ObserveOptions, PersistHandler, PutHandler, TriggerEvent, WaitOptions } from "../types.ts";
@@ -60,7 +60,7 @@ export class RemoteChannel<T> implements Channel<T> {
     const subjects = channelSubjects(namespace, name);
     let info: InfoReply;
     try {
-      info = decodeFrame<InfoReply>(await transport.request(subjects.info, encodeFrame({} satisfies InfoRequest), options.timeoutMs ?? 2000)).header;
+      info = decodeMessage<InfoReply>(await transport.request(subjects.info, encodeMessage({} satisfies InfoRequest), options.timeoutMs ?? 2000)).header;
     } catch (err) {
       if (err instanceof TransportError && (err.code === "PTS_NATS_NO_RESPONDERS" || err.code === "PTS_NATS_TIMEOUT")) throw new ChannelNotFoundError(name, `any runtime on NATS namespace "${namespace}"`);
       throw err;
@@ -76,14 +76,14 @@ export class RemoteChannel<T> implements Channel<T> {
     const at = ts === undefined ? now() : ts;
     if (!isTimestamp(at)) throw timestampError(at);
     this.codec.check?.(value);
-    const frame = encodeFrame({ ts: at }, [this.codec.encode(value)]);
+    const frame = encodeMessage({ ts: at }, [this.codec.encode(value)]);
     const limit = this.transport.maxPayload - FRAME_SLACK;
     if (frame.byteLength > limit) throw new ItemTooLargeError(this.name, frame.byteLength, limit, "NATS max_payload (less framing)");
     if (this.options.ack === false) {
       this.transport.publish(this.subjects.put, frame);
       return;
     }
-    const reply = decodeFrame<ItemsReply>(await this.call(this.subjects.put, frame, this.timeout())).header;
+    const reply = decodeMessage<ItemsReply>(await this.call(this.subjects.put, frame, this.timeout())).header;
     if (reply.error) throw fromWire(reply.error, `the host of ${JSON.stringify(this.name)}`);
   }
 
@@ -127,7 +127,7 @@ export class RemoteChannel<T> implements Channel<T> {
   on(event: TriggerEvent, handler: PutHandler<T> | GcHandler<T> | PersistHandler<T>): () => void {
     if (event !== "put") throw new InvalidOptionError("event", event, '"put" on a remote channel (gc and persist triggers run where the channel is hosted)');
     const sub = this.transport.subscribe(this.subjects.items, (msg) => {
-      const { header, body } = decodeFrame<LiveHeader>(msg.data);
+      const { header, body } = decodeMessage<LiveHeader>(msg.data);
       void (handler as PutHandler<T>)({ ts: header.ts, value: this.codec.decode(body) });
     });
     return () => sub.unsubscribe();
@@ -145,7 +145,7 @@ export class RemoteChannel<T> implements Channel<T> {
   }
 
   async refreshStats(): Promise<ChannelStats> {
-    const reply = decodeFrame<InfoReply>(await this.call(this.subjects.info, encodeFrame({}), this.timeout())).header;
+    const reply = decodeMessage<InfoReply>(await this.call(this.subjects.info, encodeMessage({}), this.timeout())).header;
     this.cachedStats = reply.stats;
     return reply.stats;
   }
@@ -209,7 +209,7 @@ export class RemoteChannel<T> implements Channel<T> {
   }
 
   private async ask(req: GetRequest, waitMs = 0): Promise<{ header: ItemsReply; items: Item<T>[] }> {
-    const bytes = await this.call(this.subjects.get, encodeFrame(req), this.timeout() + waitMs);
+    const bytes = await this.call(this.subjects.get, encodeMessage(req), this.timeout() + waitMs);
     const reply = unframeItems(bytes, (b) => this.codec.decode(b));
     if (reply.header.error) throw fromWire(reply.header.error, `the host of ${JSON.stringify(this.name)}`);
     return reply;

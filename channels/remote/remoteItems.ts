@@ -10,7 +10,7 @@
  *
  * Guarantees: return(), the signal, or the runtime stopping end it without an error.
  */
-import { Backoff, type Subscription, TransportError, decodeFrame, sleep } from "../../runtime/index.ts";
+import { Backoff, type Subscription, TransportError, decodeMessage, sleep } from "../../runtime/index.ts";
 import { ChannelClosedError, ChannelUnavailableError } from "../errors.ts";
 import type { Item, ItemsOptions } from "../types.ts";
 import type { LiveHeader } from "./protocol.ts";
@@ -82,7 +82,7 @@ export class RemoteItems<T> implements AsyncIterableIterator<Item<T>> {
   private async start(): Promise<void> {
     if (this.options.follow) {
       this.sub = this.ch.transport.subscribe(this.ch.subjects.items, (msg) => {
-        this.live.push(decodeFrame<LiveHeader>(msg.data));
+        this.live.push(decodeMessage<LiveHeader>(msg.data));
         this.wake?.();
       });
     }

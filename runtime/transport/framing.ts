@@ -8,7 +8,7 @@
  *      4+H     -  body: the bytes of zero or more parts, back to back; the header says how to
  *                 split them (e.g. a list of lengths)
  *
- * Guarantee: decodeFrame(encodeFrame(h, parts)) gives h back and the parts' bytes in order;
+ * Guarantee: decodeMessage(encodeMessage(h, parts)) gives h back and the parts' bytes in order;
  * a malformed frame throws FrameError, never returns garbage.
  */
 import { PtsError } from "../errors.ts";
@@ -20,7 +20,7 @@ export class FrameError extends PtsError {
   }
 }
 
-export function encodeFrame(header: object, parts: readonly Uint8Array[] = []): Uint8Array {
+export function encodeMessage(header: object, parts: readonly Uint8Array[] = []): Uint8Array {
   const json = Buffer.from(JSON.stringify(header), "utf8");
   let size = 4 + json.byteLength;
   for (const p of parts) size += p.byteLength;
@@ -35,7 +35,7 @@ export function encodeFrame(header: object, parts: readonly Uint8Array[] = []): 
   return out;
 }
 
-export function decodeFrame<H>(bytes: Uint8Array): { header: H; body: Uint8Array } {
+export function decodeMessage<H>(bytes: Uint8Array): { header: H; body: Uint8Array } {
   if (bytes.byteLength < 4) throw new FrameError("shorter than its length field");
   const buf = Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   const len = buf.readUInt32LE(0);
