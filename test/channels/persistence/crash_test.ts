@@ -53,8 +53,8 @@ try {
   [stage, [sync, checkpoint, reopen]] = await Promise.all([
     runStageLane(lane(1, stageKills)),
     (async () => [
-      await runPutLane("sync", { ...lane(2, points), freshEvery: 12 }),
-      await runPutLane("checkpoint", { ...lane(3, points), freshEvery: 12 }),
+      await runPutLane("sync", { ...lane(2, points), freshEvery: 8 }),
+      await runPutLane("checkpoint", { ...lane(3, points), freshEvery: 8 }),
       await runReopenLane(lane(4, reopenKills)),
     ])(),
   ]);
