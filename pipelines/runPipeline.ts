@@ -15,8 +15,8 @@
  */
 import { Subject, type Subscription, takeUntil } from "rxjs";
 import type { Channel, Item, Runtime } from "../channels/index.ts";
-import { now } from "../runtime/index.ts";
-import type { Actuator, Outcome } from "../actuators/index.ts";
+import { now, toIso } from "../runtime/index.ts";
+import type { Actuator, DeadLetter, Outcome } from "../actuators/index.ts";
 import { PipelineStoppedError, StageTimeoutError } from "./errors.ts";
 import { LatencyWindow } from "./latency.ts";
 import { processQueued } from "./operators/processQueued.ts";
@@ -48,7 +48,10 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   const name = def.name;
   const abort = new AbortController();
   const channel = <T>(stage: string, opts?: object) => rt.channel<T>(`${name}.${stage}`, opts);
-  const deadLetter = await channel<unknown>("dead-letter", { retain: { count: 1000 } });
+  const deadLetter = await channel<DeadLetter>("dead-letter", { retain: { count: 1000 }, onDuplicate: "keep-first" });
+  /** A failed item of a stage, in the same shape actuators use for theirs. */
+  const toDeadLetter = (stage: string, item: Item<unknown>, err: unknown) =>
+    void deadLetter.put({ actuator: `${name}.${stage}`, item, reason: err instanceof StageTimeoutError ? "timeout" : "error", error: err instanceof Error ? err.message : String(err), attempts: 1, failedAt: toIso(now()) }).catch(() => undefined);
   const ctx: PipelineContext = { rt, name, args: options.args ?? [], deadLetter, signal: abort.signal };
   const stats: PipelineStats = {
     name,
@@ -122,7 +125,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
               if (r.result === undefined) stats.stages.process.empty++;
               else {
                 stats.stages.process.out++;
-                void events.put(r.result, r.item.ts).catch((err: unknown) => void deadLetter.put({ stage: "process", ts: r.item.ts, error: String(err) }).catch(() => undefined));
+                void events.put(r.result, r.item.ts).catch((err: unknown) => toDeadLetter("process", r.item, err));
                 if (!stages.has("actuate")) {
                   latencies.add((now() - r.item.ts) / 1000);
                   options.onEvent?.({ ts: r.item.ts, value: r.result });
@@ -132,7 +135,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
             }
             stats.stages.process.errors++;
             if (r.error instanceof StageTimeoutError) stats.stages.process.timeouts++;
-            if (policy === "dead-letter") void deadLetter.put({ stage: "process", ts: r.item.ts, error: r.error instanceof Error ? r.error.message : String(r.error) }).catch(() => undefined);
+            if (policy === "dead-letter") toDeadLetter("process", r.item, r.error);
             if (policy === "stop") failStop(new PipelineStoppedError(name, r.error));
           },
           complete: () => resolve(),

@@ -2,7 +2,7 @@
  * The types of the pipelines layer: a pipeline definition, its stages, and their statistics.
  */
 import type { Channel, ChannelOptions, Item, Runtime } from "../channels/index.ts";
-import type { Actuator, Outcome } from "../actuators/index.ts";
+import type { Actuator, DeadLetter, Outcome } from "../actuators/index.ts";
 import type { Percentiles } from "./latency.ts";
 import type { DropReason } from "./priorityQueue.ts";
 
@@ -14,7 +14,7 @@ export type PipelineContext = {
   rt: Runtime;
   name: string;
   args: readonly string[];
-  deadLetter: Channel<unknown>;
+  deadLetter: Channel<DeadLetter>;
   signal: AbortSignal;
 };
 

@@ -77,9 +77,13 @@ export class DataFile {
     this.end = this.watermark;
   }
 
-  /** The payload of the record at ref, or undefined when the bytes there are not that record. */
+  /**
+   * The payload of the record at ref, or undefined when the bytes there are not that record.
+   * Records up to `end` are readable: an index entry can point past the watermark only while the
+   * transaction that publishes it is committing, after its records were written and synced.
+   */
   read(ref: RecordRef, ts: number): Buffer | undefined {
-    if (ref.offset + ref.length > this.watermark || ref.length < RECORD_HEADER) return undefined;
+    if (ref.offset + ref.length > this.end || ref.length < RECORD_HEADER) return undefined;
     const bytes = Buffer.allocUnsafe(ref.length);
     let got = 0;
     try {
