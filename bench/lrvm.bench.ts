@@ -256,8 +256,8 @@ try {
   const [raw, rawAsync, lite, ...flushRates] = await interleaved([rawFdatasync(), rawFdatasyncAsync(), sqlite(), ...lrvms]);
   for (const [i, c] of counts.entries()) {
     const v = flushRates[i];
-    figure({ bench, figure: `flush commits/s, ${c} committers, vs raw fdatasync`, value: v, unit: "commits/s", baseline: raw, target: c === 1 ? "ratio >= 0.8" : null });
-    figure({ bench, figure: `flush commits/s, ${c} committers, vs better-sqlite3`, value: v, unit: "commits/s", baseline: lite, target: c === 64 ? "ratio >= 10" : null });
+    figure({ bench, figure: `flush commits/s, ${c} committer${c === 1 ? "" : "s"}, vs raw fdatasync`, value: v, unit: "commits/s", baseline: raw, target: c === 1 ? "ratio >= 0.8" : null });
+    figure({ bench, figure: `flush commits/s, ${c} committer${c === 1 ? "" : "s"}, vs better-sqlite3`, value: v, unit: "commits/s", baseline: lite, target: c === 64 ? "ratio >= 10" : null });
     if (c === 1) {
       // Not a target: shows how much of the gap to the raw loop is the async fdatasync itself.
       figure({ bench, figure: "flush commits/s, 1 committer, vs raw awaited async fdatasync", value: v, unit: "commits/s", baseline: rawAsync, target: null });
