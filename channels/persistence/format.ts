@@ -109,7 +109,8 @@ export const ENTRY_LENGTH_AT = 16;
 export const ENTRY_CRC_AT = 20;
 /** Items per data file; one index segment holds them all. */
 export const IDX_CAPACITY = 65_536;
-export const IDX_INITIAL = 1024;
+/** Slots of a new index segment: large enough that most files grow it at most three times. */
+export const IDX_INITIAL = 8192;
 export const indexBytes = (slots: number): number => IDX_HEADER + slots * ENTRY_SIZE;
 
 /** A data file takes no new records past this size. */

@@ -103,7 +103,7 @@ export class Journal {
     for (const op of ops) {
       for (const w of op.writes) {
         const entry = writes.get(w.store) ?? { items: [], history: w.history };
-        entry.items.push(...w.items);
+        for (const item of w.items) entry.items.push(item); // not push(...): batches can exceed the argument limit
         writes.set(w.store, entry);
       }
     }
@@ -116,7 +116,7 @@ export class Journal {
       const ranges: ByteRange[] = [];
       const dropped = plans.map(({ plan, history }) => {
         const applied = plan.store.apply(plan, history);
-        ranges.push(...applied.ranges);
+        for (const r of applied.ranges) ranges.push(r);
         return applied.dropped;
       });
       for (const op of ops) for (const c of op.cursors) ranges.push(c.store.cursorRange(c.consumer, c.after));

@@ -214,7 +214,7 @@ export class Rvm {
       const data = Buffer.alloc(size);
       file.copy(data, 0, 0, Math.min(size, file.length));
       const seg: Segment = Object.freeze({ name, size, data });
-      this.mapped.set(name, { seg, id, holds: [], lastSeq: this.lastSeqById.get(id) ?? 0 });
+      this.mapped.set(name, { seg, id, holds: new Map(), lastSeq: this.lastSeqById.get(id) ?? 0 });
       return seg;
     });
   }
@@ -222,7 +222,7 @@ export class Rvm {
   /** Forgets a mapping; its buffer is no longer tracked. Refused while a transaction holds a range of it. */
   async unmap(seg: Segment): Promise<void> {
     const st = this.stateOf(seg);
-    if (st.holds.length > 0) throw new RvmError("EUNCOMMITTED", `segment "${seg.name}" has ranges in an open transaction`);
+    if (st.holds.size > 0) throw new RvmError("EUNCOMMITTED", `segment "${seg.name}" has ranges in an open transaction`);
     this.mapped.delete(seg.name);
     this.lastSeqById.set(st.id, st.lastSeq);
   }

@@ -41,7 +41,8 @@ export interface SegmentState {
   readonly seg: Segment;
   readonly id: number;
   /** The ranges open transactions hold on this segment. */
-  holds: DeclaredRange[];
+  /** Ranges declared on this segment by open transactions, by transaction. */
+  holds: Map<Transaction, DeclaredRange[]>;
   /** Sequence number of the last record that touched this segment. */
   lastSeq: number;
 }
@@ -90,14 +91,21 @@ export class Transaction {
     const hi = offset + length;
     if (hi > seg.size) throw new RvmError("ERANGE", `range [${offset}, ${hi}) is outside segment "${seg.name}" of ${seg.size} bytes`);
     if (length === 0) return;
-    for (const h of st.holds) {
-      if (h.tx !== this && h.lo < hi && offset < h.hi) {
-        throw new RvmError("ECONFLICT", `range [${offset}, ${hi}) of segment "${seg.name}" overlaps [${h.lo}, ${h.hi}) of another open transaction`);
+    // Only other transactions' ranges can conflict: a transaction's own may repeat and overlap,
+    // so a large transaction does not pay a check against its own ranges for each new one.
+    for (const [tx, held] of st.holds) {
+      if (tx === this) continue;
+      for (const h of held) {
+        if (h.lo < hi && offset < h.hi) {
+          throw new RvmError("ECONFLICT", `range [${offset}, ${hi}) of segment "${seg.name}" overlaps [${h.lo}, ${h.hi}) of another open transaction`);
+        }
       }
     }
     const range: DeclaredRange = { tx: this, st, lo: offset, hi, undo: this.restore ? Buffer.from(seg.data.subarray(offset, hi)) : null };
     this.ranges.push(range);
-    st.holds.push(range);
+    const mine = st.holds.get(this);
+    if (mine) mine.push(range);
+    else st.holds.set(this, [range]);
   }
 
   /** Writes the declared ranges' current values as one redo record. */
@@ -180,16 +188,7 @@ export class Transaction {
 
   private end(): void {
     this.done = true;
-    // Drop this transaction's holds in place (no filter() copy on the commit path).
-    for (const r of this.ranges) {
-      const holds = r.st.holds;
-      let w = 0;
-      for (let i = 0; i < holds.length; i++) {
-        const h = holds[i] as DeclaredRange;
-        if (h.tx !== this) holds[w++] = h;
-      }
-      holds.length = w;
-    }
+    for (const r of this.ranges) r.st.holds.delete(this);
     this.host.ended(this);
   }
 }
