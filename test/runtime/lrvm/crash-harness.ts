@@ -291,15 +291,15 @@ function plan(lane: Lane, seed: number, point: number): { config: ChildConfig; k
   if (y < 0.18) {
     // Grow the log: mostly no-flush commits, no truncation.
     Object.assign(config, { workers: pick([1, 4]), pFlush: 0.01, truncateThreshold: HUGE, flushEveryMs: 0, truncateEveryMs: 0, bulk: true });
-    return { config, kill: { kind: "time", ms: 100 + r() * 400 } };
+    return { config, kill: { kind: "time", ms: 80 + r() * 320 } };
   }
   if (y < 0.45) {
     // Kill inside an explicit truncation, sometimes at its very start.
     Object.assign(config, { truncateEveryMs: 5 + Math.floor(r() * 25), truncateThreshold: pick([64 << 10, HUGE]) });
     return { config, kill: { kind: "truncate", nth: 1 + Math.floor(r() * 3), delayMs: r() < 0.25 ? 0 : r() * lane.truncateMs * 1.3 } };
   }
-  if (y < 0.75) return { config, kill: { kind: "acks", n: 1 + Math.floor(r() ** 2 * 400) } };
-  return { config, kill: { kind: "time", ms: r() * 300 } };
+  if (y < 0.75) return { config, kill: { kind: "acks", n: 1 + Math.floor(r() ** 2 * 300) } };
+  return { config, kill: { kind: "time", ms: r() * 200 } };
 }
 
 /** Opens a copy of the lane's directory and checks the recovered image against the model; returns the K recovered. */
