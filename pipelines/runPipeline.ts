@@ -13,11 +13,12 @@
  * resolves once every stage has ended. End-to-end latency is measured at actuation, from the
  * sensor's timestamp.
  */
-import { Subject, type Subscription, takeUntil } from "rxjs";
+import { Subject, type Subscription, mergeMap, takeUntil, tap } from "rxjs";
 import type { Channel, Item, Runtime } from "../channels/index.ts";
-import { now, toIso } from "../runtime/index.ts";
+import { type Codec, type CodecSpec, now, toIso } from "../runtime/index.ts";
 import type { Actuator, DeadLetter, Outcome } from "../actuators/index.ts";
 import { PipelineStoppedError, StageTimeoutError } from "./errors.ts";
+import { arrivals } from "./arrivals.ts";
 import { LatencyWindow } from "./latency.ts";
 import { processQueued } from "./operators/processQueued.ts";
 import { withTimeout } from "./operators/withTimeout.ts";
@@ -42,6 +43,11 @@ export type RunningPipeline = {
 };
 
 const DEFAULT_CAPACITY = 16;
+
+/** A stage channel's custom codec, which a lookup over NATS needs to read it (json and binary are known by name). */
+function customCodec<T>(spec: CodecSpec<T> | undefined): Codec<unknown> | undefined {
+  return typeof spec === "object" ? (spec as Codec<unknown>) : undefined;
+}
 
 export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, O>, options: RunOptions = {}): Promise<RunningPipeline> {
   const stages = new Set(options.stages ?? STAGES);
@@ -69,7 +75,11 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   failed.catch(() => undefined);
   /** Ends the process stage's input: it then drains its queue and workers and completes. */
   const inputEnd = new Subject<void>();
+  const actuateEnd = new Subject<void>();
+  /** Event puts not yet stored (a persistent events channel stores them asynchronously). */
+  const eventPuts = new Set<Promise<void>>();
   let processEnded: Promise<void> = Promise.resolve();
+  let queueSize = () => 0;
   let actuateEnded: Promise<void> = Promise.resolve();
 
   // sense
@@ -85,7 +95,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   // prioritize + process
   let processing: Subscription | undefined;
   if (stages.has("prioritize") || stages.has("process")) {
-    const input = await rt.lookup<I>(`${name}.sense`, { from: "oldest" });
+    const source = await rt.lookup<I>(`${name}.sense`, { from: "oldest", codec: customCodec(def.sense.channel?.codec) });
     const admitted = await channel<I>("prioritize", { retain: { count: 256 }, onDuplicate: "keep-first" });
     const events = await channel<O>("process", def.process.channel ?? { retain: { count: 1000 } });
     const p = def.prioritize ?? {};
@@ -97,16 +107,13 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
       weights: p.weights,
       onDrop: (_item, reason) => stats.stages.prioritize.dropped[reason]++,
     });
+    queueSize = () => queue.size;
     const work = withTimeout((item: Item<I>, signal) => def.process.fn(item, signal), def.process.timeoutMs);
     const policy = def.process.onError ?? "skip";
-    const countIn = input.on("put", () => {
-      stats.stages.prioritize.in++;
-      stats.stages.prioritize.depth = queue.size;
-    });
     processEnded = new Promise<void>((resolve) => {
-      processing = input
-        .observe({ from: "oldest" })
+      processing = arrivals(source)
         .pipe(
+          tap(() => stats.stages.prioritize.in++),
           takeUntil(inputEnd),
           processQueued(queue, work, {
             concurrency: def.process.concurrency ?? 1,
@@ -125,7 +132,8 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
               if (r.result === undefined) stats.stages.process.empty++;
               else {
                 stats.stages.process.out++;
-                void events.put(r.result, r.item.ts).catch((err: unknown) => toDeadLetter("process", r.item, err));
+                const put: Promise<void> = events.put(r.result, r.item.ts).catch((err: unknown) => toDeadLetter("process", r.item, err)).finally(() => eventPuts.delete(put));
+                eventPuts.add(put);
                 if (!stages.has("actuate")) {
                   latencies.add((now() - r.item.ts) / 1000);
                   options.onEvent?.({ ts: r.item.ts, value: r.result });
@@ -145,7 +153,6 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
           },
         });
       abort.signal.addEventListener("abort", () => {
-        countIn();
         processing?.unsubscribe();
         resolve();
       });
@@ -156,10 +163,9 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   let actuators: Actuator<O>[] = [];
   if (stages.has("actuate")) {
     actuators = def.actuate ? await def.actuate.actuators(ctx) : [];
-    const events = await rt.lookup<O>(`${name}.process`, { from: "oldest" });
+    const events = await rt.lookup<O>(`${name}.process`, { from: "oldest", codec: customCodec(def.process.channel?.codec) });
     const records = await channel<ActuationRecord>("actuate", { retain: { count: 1000 }, onDuplicate: "replace" });
     const concurrency = def.actuate?.concurrency ?? 4;
-    const inFlight = new Set<Promise<void>>();
     const act = async (item: Item<O>) => {
       stats.stages.actuate.in++;
       const outcomes: Record<string, Outcome> = {};
@@ -172,14 +178,15 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
       await records.put({ latencyMs, outcomes }, item.ts).catch(() => undefined);
       options.onEvent?.(item);
     };
-    actuateEnded = (async () => {
-      for await (const item of events.items({ from: "oldest", follow: true, signal: abort.signal })) {
-        const p: Promise<void> = act(item).finally(() => inFlight.delete(p));
-        inFlight.add(p);
-        if (inFlight.size >= concurrency) await Promise.race(inFlight);
-      }
-      await Promise.all(inFlight);
-    })();
+    actuateEnded = new Promise<void>((resolve) => {
+      const sub = arrivals(events)
+        .pipe(takeUntil(actuateEnd), mergeMap(act, concurrency))
+        .subscribe({ complete: resolve, error: () => resolve() });
+      abort.signal.addEventListener("abort", () => {
+        sub.unsubscribe();
+        resolve();
+      });
+    });
   }
 
   // Stopping drains front to back: sources stop, the process stage finishes what it holds, the
@@ -190,13 +197,16 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
     (stopping ??= (async () => {
       await Promise.all(sources.map((s) => s.stop()));
       senseOff?.();
+      // Puts reach the process stage as they happen, so once the sources have stopped its
+      // input is complete: it ends, and finishes what its queue and workers hold.
       inputEnd.next();
       await processEnded;
-      if (stages.has("actuate") && stages.has("process")) {
-        for (let i = 0; i < 500 && stats.stages.actuate.in < stats.stages.process.out; i++) await new Promise((r) => setTimeout(r, 10));
-      }
+      await Promise.all(eventPuts);
+      // The events the process stage put have reached the actuate stage (puts arrive as they
+      // happen): end its input, and it finishes the actions in flight.
+      actuateEnd.next();
+      await actuateEnded;
       abort.abort();
-      await actuateEnded.catch(() => undefined);
       await Promise.all(actuators.map((a) => a.close()));
       stopped();
     })());
@@ -209,6 +219,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
     done,
     stats: () => {
       stats.stages.sense.sources = sources.map((s) => s.stats?.());
+      stats.stages.prioritize.depth = queueSize();
       stats.stages.process.durationMs = durations.percentiles();
       stats.stages.actuate.latencyMs = latencies.percentiles();
       return stats;

@@ -3,7 +3,7 @@
  *
  *   pts run pipelines/examples/motion-alert.ts -- [--camera synthetic|URL|DIR|<ffmpeg input>]
  *       [--events DIR] [--webhook URL] [--min-score 0.002] [--fps 10] [--frames N] [--seed S]
- *       [--speed PX] [--size 640x480]
+ *       [--speed PX] [--size 640x480] [--queue 4] [--max-age-ms 1000]
  *
  * - sense: the camera puts frames into `motion-alert.sense`. `synthetic` (default) renders
  *   moving objects; an http(s) URL ending in .jpg/.jpeg is a snapshot camera polled at --fps,
@@ -88,7 +88,7 @@ export function create(args: readonly string[]) {
       sources: (sink) => cameraFor(camera, sink, args),
       channel: { codec: frameCodec, retain: { count: 64 } },
     },
-    prioritize: { capacity: 4, maxAgeMs: 1000 },
+    prioritize: { capacity: Number(option(args, "queue") ?? 4), maxAgeMs: Number(option(args, "max-age-ms") ?? 1000) },
     process: {
       // One detector compares each frame with the one before, so frames go through one at a time.
       concurrency: 1,
