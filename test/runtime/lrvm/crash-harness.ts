@@ -14,7 +14,7 @@
  * - K >= every k whose flush commit resolved, and >= every k committed before an `rvm.flush()`
  *   that resolved: a flush makes every earlier commit durable, lazy ones included;
  * - K <= the last k the child can have committed: the largest k it reported, plus one in flight
- *   per committer;
+ *   per committer and the no-flush acks it holds back (LAZY_ACK_BATCH);
  * - K >= the K recovered at the previous crash point of the same directory: recovery never
  *   goes back.
  * An image that is no such prefix has a transaction that is partly present (rule "atomic") or
@@ -25,9 +25,10 @@
  * once. Each lane keeps a spare child that has already loaded, so a kill is followed at once by
  * the next run. Children start from a bundle of crash-child.ts (and the lrvm sources it
  * imports) made with esbuild, which tsx already brings: ~0.2 s to start instead of ~0.5 s
- * through tsx, which was most of the run time. Without esbuild they run through tsx. The state a kill leaves is verified on
- * a copy, so the next child still meets the raw log, and a kill can land in its recovery. Every
- * decision comes from a PRNG seeded by `seed` per lane; timing still varies from run to run.
+ * through tsx, which was most of the run time. Without esbuild they run through tsx. The state
+ * a kill leaves is verified on a copy, so the next child still meets the raw log, and a kill
+ * can land in its recovery. Every decision comes from a PRNG seeded by `seed` per lane; timing
+ * still varies from run to run.
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import fs from "node:fs";
