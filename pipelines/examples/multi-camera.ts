@@ -1,7 +1,7 @@
 /**
  * multi-camera: 4 cameras sharing one process pool, prioritized by activity.
  *
- *   pts run pipelines/examples/multi-camera.ts -- [--fps 30] [--workers 2] [--frames N] [--events DIR]
+ *   pts run pipelines/examples/multi-camera.ts -- [--fps 30] [--workers 2] [--size 320x240] [--frames N] [--events DIR]
  *
  * Cameras "cam-0" and "cam-1" watch moving objects; "cam-2" and "cam-3" watch still scenes.
  * The pool (--workers, default 2) cannot keep up with 4 × fps frames, so the prioritize stage
@@ -27,6 +27,8 @@ export const CAMERAS = ["cam-0", "cam-1", "cam-2", "cam-3"];
 export function create(args: readonly string[]) {
   const fps = option(args, "fps", 30);
   const frames = option(args, "frames", 0);
+  const sizeIndex = args.indexOf("--size");
+  const [width, height] = (sizeIndex >= 0 ? args[sizeIndex + 1] : "320x240").split("x").map(Number);
   const eventsIndex = args.indexOf("--events");
   const eventsDir = eventsIndex >= 0 ? args[eventsIndex + 1] : "events/multi-camera";
   const detectors = new Map(CAMERAS.map((c) => [c, new MotionDetector()]));
@@ -42,7 +44,7 @@ export function create(args: readonly string[]) {
       sources: (sink) =>
         CAMERAS.map(
           (id, k) =>
-            new SyntheticCamera({ channel: sink, id, seed: 10 + k, width: 320, height: 240, fps, objects: k < 2 ? 2 : 1, speed: k < 2 ? 6 : 0, ...(frames > 0 ? { frames } : {}) }),
+            new SyntheticCamera({ channel: sink, id, seed: 10 + k, width, height, fps, objects: k < 2 ? 2 : 1, speed: k < 2 ? 6 : 0, ...(frames > 0 ? { frames } : {}) }),
         ),
       channel: { codec: frameCodec, retain: { count: 256 } },
     },

@@ -48,12 +48,12 @@ export async function server(t: Test, handler: http.RequestListener): Promise<{ 
  * relays its stdout, as an IP camera serves MJPEG; the child is killed when the client leaves.
  * `requests` counts connections.
  */
-export async function ffmpegMjpegServer(t: Test, size = "320x240", rate = 10): Promise<{ url: string; requests: () => number; dropAll: () => void }> {
+export async function ffmpegMjpegServer(t: Test, size = "320x240", rate = 10, lavfi = `testsrc=size=${size}:rate=${rate}`): Promise<{ url: string; requests: () => number; dropAll: () => void }> {
   let requests = 0;
   const children = new Set<ReturnType<typeof spawn>>();
   const { url, server: srv } = await server(t, (req, res) => {
     requests++;
-    const child = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", `testsrc=size=${size}:rate=${rate}`, "-q:v", "5", "-f", "mpjpeg", "-boundary_tag", BOUNDARY, "pipe:1"], { stdio: ["ignore", "pipe", "inherit"] });
+    const child = spawn("ffmpeg", ["-hide_banner", "-loglevel", "error", "-re", "-f", "lavfi", "-i", lavfi, "-q:v", "5", "-f", "mpjpeg", "-boundary_tag", BOUNDARY, "pipe:1"], { stdio: ["ignore", "pipe", "inherit"] });
     children.add(child);
     child.on("close", () => children.delete(child));
     res.writeHead(200, { "content-type": `multipart/x-mixed-replace;boundary=${BOUNDARY}` });

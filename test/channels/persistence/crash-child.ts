@@ -15,7 +15,7 @@
  *   node --import tsx test/channels/persistence/crash-child.ts   (then write a ChildConfig line)
  */
 import { createInterface } from "node:readline";
-import { type Channel, Runtime } from "../../../index.ts";
+import { type Channel, Runtime } from "../../../channels/index.ts";
 import { prng, mix32 } from "../../runtime/lrvm/crash-pattern.ts";
 import {
   CHECKPOINT_CHANNEL, type ChildConfig, STAGE_CONSUMER, STAGE_IN, STAGE_ITEMS, STAGE_OUT, SYNC_CHANNEL, type StageOutput, type StageValue,
