@@ -18,7 +18,7 @@ export async function run(argv: string[]): Promise<number> {
   const dataDir = args.options.get("data");
   const nats = natsOptions(args);
   if (dataDir === undefined && nats === undefined) {
-    process.stderr.write(`pts channels: --nats URL or --data DIR is required\n${usage}\n`);
+    process.stderr.write(`pts channels: --nats URL (or NATS_URL) or --data DIR is required\n${usage}\n`);
     return 2;
   }
   const rt = await Runtime.start({ dataDir: nats === undefined ? dataDir : undefined, nats, namespace: args.options.get("namespace") });

@@ -10,7 +10,7 @@
  * are bounded by the waitMs the client sent; a fire-and-forget put that fails is reported
  * through the runtime's onError.
  */
-import { type Transport, type Subscription, channelSubjects, decodeMessage, encodeMessage, hostsSubject, now } from "../../runtime/index.ts";
+import { type Transport, type Subscription, channelSubjects, decodeMessage, encodeMessage, hostsSubject, now, splitBody } from "../../runtime/index.ts";
 import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
@@ -21,7 +21,15 @@ import { toWire } from "./wireErrors.ts";
 /** How long a newly hosting runtime listens for an older claim after subscribing. */
 const CLAIM_WAIT_MS = 50;
 
-type Served = { hosted: HostedChannel<unknown>; claim: Claim; subs: Subscription[]; offPut: () => void; seq: number };
+type Served = {
+  hosted: HostedChannel<unknown>;
+  claim: Claim;
+  subs: Subscription[];
+  offPut: () => void;
+  seq: number;
+  /** Payloads of remote puts in progress, by ts: published on `items` as received, not encoded again. */
+  received: Map<number, Uint8Array>;
+};
 
 export class ChannelHost {
   private readonly served = new Map<string, Served>();
@@ -43,7 +51,7 @@ export class ChannelHost {
     const subjects = channelSubjects(this.namespace, hosted.name);
     const claim: Claim = { host: this.hostId, since: now() };
     await this.checkClaim(hosted.name, subjects.info, claim, false);
-    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0 };
+    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, received: new Map() };
     served.subs.push(
       this.transport.subscribe(subjects.info, (msg) => this.onInfo(served, msg.data, (d) => msg.respond(d))),
       this.transport.subscribe(subjects.get, (msg) => void this.onGet(served, msg.data).then((d) => msg.respond(d))),
@@ -51,7 +59,9 @@ export class ChannelHost {
     );
     served.offPut = hosted.onPut((item: Item<unknown>) => {
       served.seq++;
-      this.transport.publish(subjects.items, encodeMessage({ ts: item.ts, seq: served.seq, host: this.hostId }, [hosted.codec.encode(item.value)]));
+      const payload = served.received.get(item.ts) ?? hosted.codec.encode(item.value);
+      served.received.delete(item.ts);
+      this.transport.publish(subjects.items, encodeMessage({ ts: item.ts, seq: served.seq, host: this.hostId }, [payload]));
     });
     this.served.set(hosted.name, served);
     try {
@@ -145,15 +155,28 @@ export class ChannelHost {
     }
   }
 
+  /** A put message: one item ({ ts } and its payload), or a batch of fire-and-forget items ({ items }). */
   private async onPut(s: Served, data: Uint8Array, ack: boolean): Promise<Uint8Array | undefined> {
     try {
       const { header, body } = decodeMessage<PutHeader>(data);
-      await s.hosted.put(s.hosted.codec.decode(body), header.ts);
-      return ack ? encodeMessage({}) : undefined;
+      const items = "items" in header ? header.items : [[header.ts, body.byteLength] as [number, number]];
+      const parts = splitBody(body, items.map(([, len]) => len));
+      const puts = items.map(([ts], k) => this.store(s, ts, parts[k]));
+      if (ack) {
+        await Promise.all(puts);
+        return encodeMessage({});
+      }
+      for (const p of puts) p.catch((err: unknown) => this.reportError(err, `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`));
+      return undefined;
     } catch (err) {
       if (ack) return encodeMessage({ error: toWire(err) });
       this.reportError(err, `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`);
       return undefined;
     }
+  }
+
+  private store(s: Served, ts: number, payload: Uint8Array): Promise<void> {
+    s.received.set(ts, payload);
+    return s.hosted.put(s.hosted.codec.decode(payload), ts).finally(() => s.received.delete(ts));
   }
 }

@@ -7,7 +7,8 @@
  *
  *   info   request { probe? }                       reply InfoReply
  *   get    request GetRequest                       reply ItemsReply (or { timeout: true } for waits)
- *   put    request/publish { ts } + 1 payload       reply {} once stored (durably for "sync")
+ *   put    request/publish { ts } + 1 payload       reply {} once stored (durably for "sync");
+ *          publish { items: [[ts, len], ...] }       fire-and-forget puts batched per event-loop turn
  *   items  publish { ts, seq, host } + 1 payload   one per put, in put order
  *   hosts  request {}                               reply { host, channels: ChannelStats[] }
  *
@@ -44,7 +45,7 @@ export type ItemsReply = {
   error?: WireError;
 };
 
-export type PutHeader = { ts: number };
+export type PutHeader = { ts: number } | { items: [number, number][] };
 export type LiveHeader = { ts: number; seq: number; host: string };
 export type HostsReply = { host: string; channels: ChannelStats[] };
 

@@ -42,6 +42,9 @@ export class RemoteChannel<T> implements Channel<T> {
   private after = -1;
   private cachedStats: ChannelStats;
   private readonly iterators = new Set<RemoteItems<T>>();
+  private outbox: { ts: number; payload: Uint8Array }[] = [];
+  /** A fire-and-forget publish that failed: the next put reports it. */
+  private publishError: unknown;
 
   private constructor(
     readonly name: string,
@@ -76,15 +79,40 @@ export class RemoteChannel<T> implements Channel<T> {
     const at = ts === undefined ? now() : ts;
     if (!isTimestamp(at)) throw timestampError(at);
     this.codec.check?.(value);
-    const frame = encodeMessage({ ts: at }, [this.codec.encode(value)]);
+    const payload = this.codec.encode(value);
     const limit = this.transport.maxPayload - FRAME_SLACK;
-    if (frame.byteLength > limit) throw new ItemTooLargeError(this.name, frame.byteLength, limit, "NATS max_payload (less framing)");
-    if (this.options.ack === false) {
-      this.transport.publish(this.subjects.put, frame);
-      return;
-    }
-    const reply = decodeMessage<ItemsReply>(await this.call(this.subjects.put, frame, this.timeout())).header;
+    if (payload.byteLength > limit) throw new ItemTooLargeError(this.name, payload.byteLength, limit, "NATS max_payload (less framing)");
+    if (this.options.ack === false) return this.publishSoon(at, payload);
+    const reply = decodeMessage<ItemsReply>(await this.call(this.subjects.put, encodeMessage({ ts: at }, [payload]), this.timeout())).header;
     if (reply.error) throw fromWire(reply.error, `the host of ${JSON.stringify(this.name)}`);
+  }
+
+  /**
+   * Fire-and-forget puts are gathered and published once per event-loop turn, several items to
+   * a message: one socket write per put was measured at about a quarter of raw publish speed.
+   */
+  private publishSoon(ts: number, payload: Uint8Array): void {
+    if (this.publishError) throw this.publishError;
+    this.outbox.push({ ts, payload });
+    if (this.outbox.length === 1) setImmediate(() => this.flushOutbox());
+  }
+
+  private flushOutbox(): void {
+    const items = this.outbox;
+    this.outbox = [];
+    const limit = this.transport.maxPayload - FRAME_SLACK;
+    try {
+      for (let start = 0; start < items.length; ) {
+        let end = start;
+        let bytes = 0;
+        while (end < items.length && (end === start || bytes + items[end].payload.byteLength + 32 <= limit)) bytes += items[end++].payload.byteLength + 32;
+        const batch = items.slice(start, end);
+        this.transport.publish(this.subjects.put, encodeMessage({ items: batch.map((i) => [i.ts, i.payload.byteLength]) }, batch.map((i) => i.payload)));
+        start = end;
+      }
+    } catch (err) {
+      this.publishError = err;
+    }
   }
 
   get(): Promise<Item<T>>;

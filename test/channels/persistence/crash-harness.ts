@@ -31,7 +31,7 @@ import fs from "node:fs";
 import path from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { type Channel, Runtime } from "../../../index.ts";
+import { type Channel, Runtime } from "../../../channels/index.ts";
 import { mix32 } from "../../runtime/lrvm/crash-pattern.ts";
 
 export const SYNC_CHANNEL = "sync channel.a";
@@ -148,7 +148,7 @@ export async function starter(dir: string): Promise<() => Child> {
     const esbuild = await import("esbuild");
     const outfile = path.join(dir, "persist-crash-child.mjs");
     await esbuild.build({
-      entryPoints: [childSource], outfile, bundle: true, platform: "node", format: "esm", target: "node20", external: ["esbuild", "sharp"], logLevel: "silent",
+      entryPoints: [childSource], outfile, bundle: true, platform: "node", format: "esm", target: "node20", external: ["esbuild"], logLevel: "silent",
       // CommonJS dependencies (the NATS client) require() Node's built-ins from inside the ESM bundle.
       banner: { js: 'import { createRequire as __ptsRequire } from "node:module"; const require = __ptsRequire(import.meta.url);' },
     });

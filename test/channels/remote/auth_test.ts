@@ -149,7 +149,7 @@ t.test("auth - a bad NATS_CREDS is a clear error", async (t) => {
     else process.env.NATS_CREDS = saved;
   });
   process.env.NATS_CREDS = missing;
-  await t.rejects(Runtime.start({ nats: { servers: nats.url, connectTimeoutMs: CONNECT_MS } }), { message: /missing-user\.creds/ }, "a NATS_CREDS path that does not exist is named");
+  await t.rejects(Runtime.start({ nats: { servers: nats.url, connectTimeoutMs: CONNECT_MS } }), { code: "PTS_NATS_CONNECT", message: /missing-user\.creds \(from NATS_CREDS\)/ }, "a NATS_CREDS path that does not exist is a connect error naming the file");
   process.env.NATS_CREDS = garbage;
   await t.rejects(Runtime.start({ nats: { servers: nats.url, connectTimeoutMs: CONNECT_MS } }), { code: "PTS_NATS_CONNECT" }, "a NATS_CREDS file that is not a creds file is refused");
   delete process.env.NATS_CREDS;
