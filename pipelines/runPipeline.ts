@@ -14,7 +14,7 @@
  * sensor's timestamp.
  */
 import { Subject, type Subscription, mergeMap, takeUntil, tap } from "rxjs";
-import type { Channel, Item, Runtime } from "../channels/index.ts";
+import { type Channel, ChannelNotFoundError, type Item, type Runtime } from "../channels/index.ts";
 import { type Codec, type CodecSpec, now, toIso } from "../runtime/index.ts";
 import type { Actuator, DeadLetter, Outcome } from "../actuators/index.ts";
 import { PipelineStoppedError, StageTimeoutError } from "./errors.ts";
@@ -54,7 +54,11 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   const name = def.name;
   const abort = new AbortController();
   const channel = <T>(stage: string, opts?: object) => rt.channel<T>(`${name}.${stage}`, opts);
-  const deadLetter = await channel<DeadLetter>("dead-letter", { retain: { count: 1000 }, onDuplicate: "keep-first" });
+  // Every process of a split pipeline shares one dead-letter channel: the first one hosts it.
+  const deadLetter = await rt.lookup<DeadLetter>(`${name}.dead-letter`).catch((err: unknown) => {
+    if (err instanceof ChannelNotFoundError) return channel<DeadLetter>("dead-letter", { retain: { count: 1000 }, onDuplicate: "keep-first" });
+    throw err;
+  });
   /** A failed item of a stage, in the same shape actuators use for theirs. */
   const toDeadLetter = (stage: string, item: Item<unknown>, err: unknown) =>
     void deadLetter.put({ actuator: `${name}.${stage}`, item, reason: err instanceof StageTimeoutError ? "timeout" : "error", error: err instanceof Error ? err.message : String(err), attempts: 1, failedAt: toIso(now()) }).catch(() => undefined);

@@ -10,24 +10,31 @@ const bin = fileURLToPath(new URL("../../../bin/pts.js", import.meta.url));
 export type ServeProcess = { child: ChildProcess; output: () => string; kill(signal?: NodeJS.Signals): Promise<number | null> };
 
 /** Starts `pts serve` and resolves once it says it is ready. */
-export async function startServe(args: string[]): Promise<ServeProcess> {
-  const child = spawn(process.execPath, [bin, "serve", ...args], { stdio: ["ignore", "pipe", "pipe"] });
+export function startServe(args: string[]): Promise<ServeProcess> {
+  return startPts(["serve", ...args], "pts serve: ready");
+}
+
+/** Starts a long-running `pts` command and resolves once its output contains `ready`. */
+export async function startPts(args: string[], ready: string): Promise<ServeProcess> {
+  const child = spawn(process.execPath, [bin, ...args], { stdio: ["ignore", "pipe", "pipe"], cwd: new URL("../../..", import.meta.url).pathname });
   let out = "";
   child.stdout!.on("data", (d: Buffer) => (out += d.toString()));
   child.stderr!.on("data", (d: Buffer) => (out += d.toString()));
   await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`pts serve did not become ready in 30 s:\n${out}`)), 30_000);
+    const timer = setTimeout(() => reject(new Error(`pts ${args[0]} did not become ready in 30 s:\n${out}`)), 30_000);
     const check = () => {
-      if (out.includes("pts serve: ready")) {
+      if (out.includes(ready)) {
         clearTimeout(timer);
         child.stdout!.off("data", check);
+        child.stderr!.off("data", check);
         resolve();
       }
     };
     child.stdout!.on("data", check);
+    child.stderr!.on("data", check);
     child.once("exit", (code) => {
       clearTimeout(timer);
-      reject(new Error(`pts serve exited with ${code} before it was ready:\n${out}`));
+      reject(new Error(`pts ${args[0]} exited with ${code} before it was ready:\n${out}`));
     });
   });
   return {
