@@ -9,4 +9,5 @@ export { RUNTIME_ERROR_CODES, PtsError, InvalidTimestampError, NotSupportedError
 export { nameToken, MAX_TOKEN } from "./token.ts";
 export { Backoff, type BackoffOptions, retry, type RetryOptions, sleep } from "./backoff.ts";
 export { RateLimiter } from "./rateLimiter.ts";
+export { seededRandom } from "./random.ts";
 export * from "./transport/index.ts";

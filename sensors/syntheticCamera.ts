@@ -27,7 +27,7 @@
  * @param options.quality   JPEG quality (default 80)
  */
 import sharp from "sharp";
-import { RateLimiter, now } from "../runtime/index.ts";
+import { RateLimiter, now, seededRandom } from "../runtime/index.ts";
 import { CameraBase } from "./cameraInternals.ts";
 import type { Box, CameraOptions } from "./types.ts";
 
@@ -48,17 +48,6 @@ export type SyntheticCameraOptions = Omit<CameraOptions, "channel"> & {
 
 type Shape = { disc: boolean; w: number; h: number; x0: number; y0: number; vx: number; vy: number; rgb: [number, number, number] };
 
-/** mulberry32: a small, fast, seedable PRNG; returns floats in [0, 1). */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Position along [0, span] of a point moving at v from p0, bouncing off both ends. */
 function bounce(p0: number, v: number, n: number, span: number): number {
@@ -100,7 +89,7 @@ export class SyntheticCamera extends CameraBase {
     this.limit = options.frames ?? Infinity;
     this.startTs = options.startTs;
     this.pace = options.realtime === false ? undefined : new RateLimiter(options.rate ?? this.fps, 1);
-    const rnd = prng(seed);
+    const rnd = seededRandom(seed);
     const { width: W, height: H } = this;
     // A static background: a diagonal gradient under a few flat tiles.
     this.background = Buffer.alloc(W * H * 3);
@@ -135,7 +124,7 @@ export class SyntheticCamera extends CameraBase {
     }
     const amp = Math.max(0, Math.min(64, options.noise ?? 3));
     this.noiseTable = new Int8Array(W * H * 3 + NOISE_PERIOD);
-    const noise = prng(seed ^ 0x9e3779b9);
+    const noise = seededRandom(seed ^ 0x9e3779b9);
     for (let i = 0; i < this.noiseTable.length; i++) this.noiseTable[i] = Math.round((noise() * 2 - 1) * amp);
   }
 

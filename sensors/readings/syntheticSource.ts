@@ -27,6 +27,7 @@
 import { InvalidOptionError, RateLimiter, assertTimestamp, now } from "../../runtime/index.ts";
 import { SourceBase } from "./readingInternals.ts";
 import type { SourceOptions } from "./types.ts";
+import { seededRandom } from "../../runtime/index.ts";
 
 export type SyntheticReading = { sensor: string; seq: number; value: number };
 
@@ -39,17 +40,6 @@ export type SyntheticSourceOptions<T> = Omit<SourceOptions<T>, "timestamp" | "ma
   generate?: (random: () => number, seq: number) => T;
 };
 
-/** mulberry32: a small, fast 32-bit PRNG; good enough for test data, not for secrets. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export class SyntheticSource<T = SyntheticReading> extends SourceBase<T> {
   private readonly seed: number;
@@ -70,7 +60,7 @@ export class SyntheticSource<T = SyntheticReading> extends SourceBase<T> {
   }
 
   protected override async run(signal: AbortSignal): Promise<void> {
-    const random = mulberry32(this.seed);
+    const random = seededRandom(this.seed);
     const pace = Number.isFinite(this.perSecond) ? new RateLimiter(this.perSecond, 1) : undefined;
     const periodUs = Number.isFinite(this.perSecond) ? 1e6 / this.perSecond : 1;
     this.connected = true;

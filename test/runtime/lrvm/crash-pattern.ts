@@ -16,6 +16,9 @@
  * headerK(image.a, seed); // 10
  * ```
  */
+import { seededRandom as prng } from "../../../runtime/random.ts";
+
+export { prng };
 
 export const SEG_A = "crash-a";
 export const SEG_B = "crash-b";
@@ -63,16 +66,6 @@ export function mix32(x: number): number {
   return (x ^ (x >>> 16)) >>> 0;
 }
 
-/** mulberry32: a small seeded PRNG; returns a function of uniform floats in [0, 1). */
-export function prng(seed: number): () => number {
-  let s = seed >>> 0;
-  return () => {
-    s = (s + 0x6d2b79f5) >>> 0;
-    let x = Math.imul(s ^ (s >>> 15), 1 | s);
-    x = (x + Math.imul(x ^ (x >>> 7), 61 | x)) ^ x;
-    return ((x ^ (x >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export function stamp(seed: number, k: number): number {
   return mix32(seed ^ Math.imul(k, 0x9e3779b1) ^ 0x5bd1e995);
@@ -139,3 +132,4 @@ export function headerK(a: Buffer, seed: number): number {
   if (k === 0 && s === 0) return 0;
   return s === stamp(seed, k) ? k : -1;
 }
+
