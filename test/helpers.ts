@@ -1,6 +1,9 @@
 /**
  * Shared test helpers: a runtime that is stopped when the test ends, and small async utilities.
  */
+import { mkdtemp, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import type { Test } from "tap";
 import { Runtime, type RuntimeOptions } from "../index.ts";
 
@@ -32,4 +35,24 @@ export async function rejection(t: Test, p: Promise<unknown>): Promise<Error> {
   }
   t.fail("expected a rejection");
   return new Error("did not reject");
+}
+
+/**
+ * Waits until `condition` holds, checking every few milliseconds. It gives up after
+ * `timeoutMs` with an error naming `what` (and `detail()` if given), rather than leaving the
+ * file to tap's timeout: no test asserts on how long this takes.
+ */
+export async function until(condition: () => boolean, what = "a condition", timeoutMs = 60_000, detail?: () => unknown): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}${detail ? `: ${JSON.stringify(detail())}` : ""}`);
+    await new Promise((resolve) => setTimeout(resolve, 5));
+  }
+}
+
+/** A fresh directory under the system temp dir, removed at teardown. */
+export async function tempDir(t: Test): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "pts-test-"));
+  t.teardown(() => rm(dir, { recursive: true, force: true }));
+  return dir;
 }

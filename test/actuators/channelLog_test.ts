@@ -3,7 +3,7 @@ import { firstValueFrom, from, take, toArray } from "rxjs";
 import t from "tap";
 import { ChannelActuator, LogActuator, actuate, attach } from "../../actuators/index.ts";
 import { runtime } from "../helpers.ts";
-import { until } from "../sensors/readings/helpers.ts";
+import { until } from "../helpers.ts";
 
 t.test("channel actuator - puts into another channel with the item's timestamp; a duplicate is not retried", async (t) => {
   const rt = await runtime(t);

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import t from "tap";
 import { ExecActuator, type DeadLetter } from "../../actuators/index.ts";
 import { runtime } from "../helpers.ts";
-import { tempDir } from "../sensors/readings/helpers.ts";
+import { tempDir } from "../helpers.ts";
 
 const fast = { initialMs: 1, maxMs: 5 };
 

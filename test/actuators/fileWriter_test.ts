@@ -4,7 +4,7 @@ import sharp from "sharp";
 import t from "tap";
 import { FileWriterActuator, type DeadLetter } from "../../actuators/index.ts";
 import { runtime } from "../helpers.ts";
-import { tempDir } from "../sensors/readings/helpers.ts";
+import { tempDir } from "../helpers.ts";
 
 function jpeg(): Promise<Buffer> {
   return sharp({ create: { width: 16, height: 8, channels: 3, background: { r: 200, g: 30, b: 30 } } }).jpeg().toBuffer();

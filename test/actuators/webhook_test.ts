@@ -4,7 +4,7 @@ import t, { type Test } from "tap";
 import { WebhookActuator, attach, type DeadLetter } from "../../actuators/index.ts";
 import { runtime } from "../helpers.ts";
 import { freePort } from "../helpers/natsServer.ts";
-import { until } from "../sensors/readings/helpers.ts";
+import { until } from "../helpers.ts";
 
 type Received = { method: string | undefined; type: string | undefined; body: unknown };
 

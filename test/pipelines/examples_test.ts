@@ -1,28 +1,15 @@
 // The three example pipelines, end to end, on real producers.
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
-import t, { type Test } from "tap";
-import { type Box, type Item, type PipelineStats, Runtime, runPipeline, SyntheticSource, type SyntheticReading } from "../../index.ts";
+import t from "tap";
+import { type Box, type Item, Runtime, runPipeline, SyntheticSource, type SyntheticReading } from "../../index.ts";
 import { create as motionAlert } from "../../pipelines/examples/motion-alert.ts";
 import { CAMERAS, create as multiCamera } from "../../pipelines/examples/multi-camera.ts";
 import { type Alarm, create as sensorThreshold } from "../../pipelines/examples/sensor-threshold.ts";
 import { ffmpegMjpegServer } from "../sensors/cameraHelpers.ts";
+import { tempDir, until } from "../helpers.ts";
 
-function tempDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), "pts-example-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
 
-/** Waits (bounded) until the pipeline's stats satisfy `done`. */
-async function until(stats: () => PipelineStats, done: (s: PipelineStats) => boolean, what: string): Promise<void> {
-  for (let i = 0; i < 1200; i++) {
-    if (done(stats())) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}: ${JSON.stringify(stats().stages)}`);
-}
 
 type Written = { ts: number; value: { camera: string; seq: number; score: number; boxes: Box[] } };
 const writtenEvents = (dir: string): Written[] =>
@@ -37,7 +24,7 @@ t.test("sensor-threshold - raises exactly the alarms a rolling average says", as
   const args = ["--count", "600", "--rate", "3000", "--seed", "11", "--threshold", "20.6"];
   const alarms: Item<Alarm>[] = [];
   const running = await runPipeline(rt, sensorThreshold(args), { onEvent: (e) => void alarms.push(e as Item<Alarm>) });
-  await until(running.stats, (s) => s.stages.process.in >= 600, "600 readings processed");
+  await until(() => running.stats().stages.process.in >= 600, "600 readings processed", 60_000, () => running.stats().stages);
   await running.stop();
 
   // The same readings again (the source is deterministic), and the rule by hand.
@@ -62,7 +49,7 @@ t.test("sensor-threshold - raises exactly the alarms a rolling average says", as
 });
 
 t.test("motion-alert - an object crossing an ffmpeg MJPEG stream raises alerts with boxes where it was", async (t) => {
-  const events = tempDir(t);
+  const events = await tempDir(t);
   // A dark scene; a white 40x40 square moves right along y = 100..140. (The detector works in
   // grey, where pure red on mid-grey would be nearly invisible.)
   const crossing = "color=c=0x404040:s=320x240:r=10[bg];color=c=white:s=40x40:r=10[fg];[bg][fg]overlay=x='mod(t*60\\,280)':y=100";
@@ -70,7 +57,7 @@ t.test("motion-alert - an object crossing an ffmpeg MJPEG stream raises alerts w
   const rt = await Runtime.start();
   t.teardown(() => rt.stop());
   const running = await runPipeline(rt, motionAlert(["--camera", camera.url, "--events", events]));
-  await until(running.stats, (s) => s.stages.actuate.ok >= 5, "five motion events");
+  await until(() => running.stats().stages.actuate.ok >= 5, "five motion events", 60_000, () => running.stats().stages);
   await running.stop();
   const written = writtenEvents(events);
   t.ok(written.length >= 5, `events were written (${written.length})`);
@@ -83,19 +70,19 @@ t.test("motion-alert - an object crossing an ffmpeg MJPEG stream raises alerts w
 });
 
 t.test("motion-alert - a still scene raises no alert", async (t) => {
-  const events = tempDir(t);
+  const events = await tempDir(t);
   const camera = await ffmpegMjpegServer(t, "320x240", 10, "color=c=0x808080:s=320x240:r=10,drawbox=x=100:y=80:w=60:h=60:color=blue:t=fill");
   const rt = await Runtime.start();
   t.teardown(() => rt.stop());
   const running = await runPipeline(rt, motionAlert(["--camera", camera.url, "--events", events]));
-  await until(running.stats, (s) => s.stages.process.in >= 20, "20 frames processed");
+  await until(() => running.stats().stages.process.in >= 20, "20 frames processed", 60_000, () => running.stats().stages);
   await running.stop();
   t.equal(running.stats().stages.process.out, 0, "no motion events");
   t.same(readdirSync(events), [], "nothing written");
 });
 
 t.test("multi-camera - busy cameras come first, still ones raise nothing, every drop is counted", async (t) => {
-  const events = tempDir(t);
+  const events = await tempDir(t);
   const rt = await Runtime.start();
   t.teardown(() => rt.stop());
   const processed = new Map<string, number>(CAMERAS.map((c) => [c, 0]));
@@ -108,7 +95,7 @@ t.test("multi-camera - busy cameras come first, still ones raise nothing, every 
     return fn(item, signal);
   };
   const running = await runPipeline(rt, def);
-  await until(running.stats, (s) => s.stages.process.in >= 40 && s.stages.actuate.ok >= 3, "40 frames processed and 3 events");
+  await until(() => running.stats().stages.process.in >= 40 && running.stats().stages.actuate.ok >= 3, "40 frames processed and 3 events", 60_000, () => running.stats().stages);
   await running.stop();
   const s = running.stats().stages;
   const cams = new Set(writtenEvents(events).map((e) => e.value.camera));

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import t from "tap";
 import { JsonLinesFileSource } from "../../../sensors/readings/index.ts";
 import { runtime } from "../../helpers.ts";
-import { tempDir, until } from "./helpers.ts";
+import { tempDir, until } from "../../helpers.ts";
 
 t.test("jsonl file - malformed lines, bad timestamps and duplicates are counted and skipped", async (t) => {
   const rt = await runtime(t);

@@ -3,7 +3,7 @@ import t from "tap";
 import { NatsSubjectSource } from "../../../sensors/readings/index.ts";
 import { runtime } from "../../helpers.ts";
 import { startNatsServer } from "../../helpers/natsServer.ts";
-import { until } from "./helpers.ts";
+import { until } from "../../helpers.ts";
 
 /**
  * Publishes as a request until the source answers: a request finds "no responders" until the

@@ -2,7 +2,7 @@ import { createServer, type Server, type Socket } from "node:net";
 import t from "tap";
 import { TcpSource } from "../../../sensors/readings/index.ts";
 import { runtime } from "../../helpers.ts";
-import { until } from "./helpers.ts";
+import { until } from "../../helpers.ts";
 
 /** A line server on 127.0.0.1 that hands each connection to onConnection. */
 function listen(port: number, onConnection: (socket: Socket) => void): Promise<Server> {
