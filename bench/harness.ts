@@ -11,6 +11,7 @@
  *   is faster than the baseline; for a latency, below 1 is faster.
  * - `target` is null or "<value|ratio> <op> <number>", e.g. "ratio >= 0.8", "value >= 1000000".
  */
+import { createRequire } from "node:module";
 import os from "node:os";
 
 export type Figure = {
@@ -87,6 +88,52 @@ export async function opsPerSecond(fn: () => unknown, ms = 1000, batch = 1000): 
     elapsed = performance.now() - start;
   }
   return (ops * 1000) / elapsed;
+}
+
+/**
+ * Calls fn for about ms milliseconds, reading the clock every `batch` calls (so that the clock
+ * stays out of fast figures); returns the number of calls.
+ */
+export function loopSync(fn: () => void, ms: number, batch = 8): number {
+  let n = 0;
+  const end = performance.now() + ms;
+  while (performance.now() < end) {
+    for (let i = 0; i < batch; i++) fn();
+    n += batch;
+  }
+  return n;
+}
+
+/** Calls fn for about ms milliseconds, `batch` calls between clock reads; returns calls per second. */
+export function rateSync(fn: () => void, ms: number, batch = 16): number {
+  const start = performance.now();
+  const n = loopSync(fn, ms, batch);
+  return (n * 1000) / (performance.now() - start);
+}
+
+/** The part of better-sqlite3's API the baselines use (it ships no types of its own). */
+export type SqliteStatement = { run: (...params: unknown[]) => unknown };
+export type SqliteDatabase = { pragma: (sql: string) => unknown; exec: (sql: string) => unknown; prepare: (sql: string) => SqliteStatement; close: () => void };
+type SqliteCtor = new (file: string) => SqliteDatabase;
+
+/**
+ * Opens a better-sqlite3 database in WAL mode with synchronous=FULL: every commit is durable,
+ * the fair baseline for a durable put or commit. Loaded on first use, so benches that do not
+ * need the native module never load it.
+ */
+export function openSqliteDurable(file: string): SqliteDatabase {
+  const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteCtor;
+  const db = new Database(file);
+  db.pragma("journal_mode = WAL");
+  db.pragma("synchronous = FULL");
+  return db;
+}
+
+/** The q-quantile (0..1) of xs, nearest rank; NaN for none. */
+export function quantile(xs: readonly number[], q: number): number {
+  if (xs.length === 0) return NaN;
+  const sorted = [...xs].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))];
 }
 
 /** Times one call of an async or sync function, in seconds. */

@@ -17,12 +17,11 @@
  * - truncation: writing the log's bytes to a file and fdatasync (the floor of applying them).
  */
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { Rvm } from "../runtime/lrvm/index.ts";
-import { clearStatus, figure, status } from "./harness.ts";
+import { clearStatus, figure, loopSync, openSqliteDurable, status } from "./harness.ts";
 
 const bench = "lrvm";
 const COMMIT_BYTES = 256;
@@ -32,10 +31,6 @@ const SLICE_MS = 250;
 const LOG_BYTES = 128 << 20;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "pts-lrvm-bench-"));
 const payload = Buffer.alloc(COMMIT_BYTES, 0x5a);
-
-type SqliteStatement = { run: (...params: unknown[]) => unknown };
-type SqliteDatabase = { pragma: (sql: string) => unknown; exec: (sql: string) => unknown; prepare: (sql: string) => SqliteStatement; close: () => void };
-type SqliteCtor = new (file: string) => SqliteDatabase;
 
 /**
  * Something whose rate is measured: `run(ms)` works for about ms milliseconds and returns how
@@ -66,17 +61,6 @@ async function interleaved(subjects: Subject[], slices = SLICES, sliceMs = SLICE
   }
   for (const subject of subjects) await subject.close();
   return ops.map((n, i) => (n * 1000) / ms[i]);
-}
-
-/** Calls fn for about ms milliseconds; returns the number of calls. */
-function loopSync(fn: () => void, ms: number): number {
-  let n = 0;
-  const end = performance.now() + ms;
-  while (performance.now() < end) {
-    for (let i = 0; i < 8; i++) fn();
-    n += 8;
-  }
-  return n;
 }
 
 /** An append-only file of the raw baselines. */
@@ -125,11 +109,8 @@ function rawWrite(): Subject {
 
 /** better-sqlite3 in WAL mode with synchronous=FULL: one INSERT of 256 B per transaction. */
 function sqlite(): Subject {
-  const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteCtor;
   const dir = fs.mkdtempSync(path.join(root, "sqlite-"));
-  const db = new Database(path.join(dir, "bench.db"));
-  db.pragma("journal_mode = WAL");
-  db.pragma("synchronous = FULL");
+  const db = openSqliteDurable(path.join(dir, "bench.db"));
   db.exec("CREATE TABLE t (id INTEGER PRIMARY KEY, v BLOB NOT NULL)");
   const insert = db.prepare("INSERT INTO t (v) VALUES (?)");
   const one = () => void insert.run(payload);

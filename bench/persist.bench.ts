@@ -27,7 +27,6 @@
  * same cached bytes. `PTS_BENCH_PERSIST_ITEMS` sets its size.
  */
 import fs from "node:fs";
-import { createRequire } from "node:module";
 import os from "node:os";
 import path from "node:path";
 import { fork } from "node:child_process";
@@ -36,7 +35,7 @@ import { fileURLToPath } from "node:url";
 import { Runtime } from "../channels/index.ts";
 import type { Channel, Item } from "../channels/index.ts";
 import { RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS_AT } from "../channels/persistence/format.ts";
-import { clearStatus, figure, status } from "./harness.ts";
+import { clearStatus, figure, openSqliteDurable, rateSync, status } from "./harness.ts";
 
 const bench = "persist";
 const RUN_MS = Number(process.env.PTS_BENCH_MS ?? 1500);
@@ -69,41 +68,20 @@ const childMode = process.env.PTS_PERSIST_BENCH_CHILD;
 const root = childMode === undefined ? fs.mkdtempSync(path.join(os.tmpdir(), "pts-persist-bench-")) : "";
 const payload = Buffer.alloc(PUT_BYTES, 0x5a);
 
-type SqliteStatement = { run: (...params: unknown[]) => unknown };
-type SqliteDatabase = { pragma: (sql: string) => unknown; exec: (sql: string) => unknown; prepare: (sql: string) => SqliteStatement; close: () => void };
-type SqliteCtor = new (file: string) => SqliteDatabase;
-
 let step = 0;
 function say(what: string): void {
   status(`persist bench [${++step}] ${what}`);
 }
 
-/** Calls fn until ms have passed; returns calls per second. */
-function rateSync(fn: () => void, ms = RUN_MS): number {
-  let n = 0;
-  const start = performance.now();
-  const end = start + ms;
-  let now = start;
-  while (now < end) {
-    for (let i = 0; i < 16; i++) fn();
-    n += 16;
-    now = performance.now();
-  }
-  return (n * 1000) / (now - start);
-}
-
 function sqlite(): number {
-  const Database = createRequire(import.meta.url)("better-sqlite3") as SqliteCtor;
   const dir = fs.mkdtempSync(path.join(root, "sqlite-"));
-  const db = new Database(path.join(dir, "bench.db"));
+  const db = openSqliteDurable(path.join(dir, "bench.db"));
   try {
-    db.pragma("journal_mode = WAL");
-    db.pragma("synchronous = FULL");
     db.exec("CREATE TABLE t (ts INTEGER PRIMARY KEY, v BLOB NOT NULL)");
     const insert = db.prepare("INSERT INTO t (ts, v) VALUES (?, ?)");
     let ts = T0;
     for (let i = 0; i < 50; i++) insert.run(ts++, payload);
-    return rateSync(() => void insert.run(ts++, payload));
+    return rateSync(() => void insert.run(ts++, payload), RUN_MS);
   } finally {
     db.close();
     fs.rmSync(dir, { recursive: true, force: true });
