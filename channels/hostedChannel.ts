@@ -208,6 +208,11 @@ export class HostedChannel<T> implements ItemSource<T> {
     };
   }
 
+  /** Callers waiting for an item now. */
+  get waiting(): number {
+    return this.waiters.length;
+  }
+
   get isClosed(): boolean {
     return this.closed;
   }

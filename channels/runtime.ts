@@ -11,7 +11,8 @@
  */
 import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
-import { InvalidOptionError, NotSupportedError, type NatsOptions, type Transport, connectNats, decodeMessage, encodeMessage, hostsSubject, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
+import { InvalidOptionError, Metrics, type MetricsOptions, type NatsOptions, type Transport, connectNats, decodeMessage, encodeMessage, hostsSubject, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
+import { registerRuntimeMetrics } from "./runtimeMetrics.ts";
 import { ChannelHost } from "./remote/channelHost.ts";
 import { RemoteChannel } from "./remote/remoteChannel.ts";
 import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError, StoreCorruptError } from "./errors.ts";
@@ -25,8 +26,6 @@ import { type Retention, normalizeRetain } from "./retention.ts";
 import { type GroupOptions, StreamGroup } from "./streamGroup.ts";
 import type { Channel, ChannelOptions, ChannelStats, DuplicatePolicy, Item, LookupOptions, PersistOptions } from "./types.ts";
 
-export type MetricsOptions = { port?: number; host?: string };
-
 export type RuntimeOptions = {
   /** Where persistent channels and LRVM segments live. */
   dataDir?: string;
@@ -34,7 +33,7 @@ export type RuntimeOptions = {
   nats?: string | string[] | NatsOptions;
   /** Separates deployments on one NATS. Default "default". */
   namespace?: string;
-  /** Where /metrics is served, or false for none. */
+  /** Serve /metrics, /healthz and /readyz there (default 127.0.0.1:9464 when given), or false (the default) for none. */
   metrics?: MetricsOptions | false;
   /** Where errors of triggers and background work go. Default: a process warning. */
   onError?: ErrorReporter;
@@ -65,6 +64,11 @@ export class Runtime {
   /** This runtime's id on NATS. */
   readonly id = `${hostname()}-${process.pid}-${randomBytes(4).toString("hex")}`;
 
+  /** This runtime's metrics registry, when started with `metrics`; layers above register their collectors on it. */
+  readonly metrics: Metrics | undefined;
+  /** Where /metrics is served, when it is. */
+  metricsAddress: { host: string; port: number; url: string } | undefined;
+
   private constructor(
     options: RuntimeOptions,
     private readonly journal: Journal | undefined,
@@ -73,6 +77,10 @@ export class Runtime {
     this.namespace = options.namespace ?? "default";
     this.reportError = options.onError ?? defaultReporter;
     this.host = transport && new ChannelHost(transport, this.namespace, this.id, this.reportError);
+    if (options.metrics) {
+      this.metrics = new Metrics();
+      registerRuntimeMetrics(this.metrics, () => [...this.hosted.values()], journal, transport);
+    }
   }
 
   static async start(options: RuntimeOptions = {}): Promise<Runtime> {
@@ -82,7 +90,9 @@ export class Runtime {
     }
     if (options.onError !== undefined && typeof options.onError !== "function") throw new InvalidOptionError("onError", options.onError, "a function (err, context) => void");
     if (options.dataDir !== undefined && (typeof options.dataDir !== "string" || options.dataDir === "")) throw new InvalidOptionError("dataDir", options.dataDir, "a directory path");
-    if (options.metrics !== undefined && options.metrics !== false) throw new NotSupportedError("metrics (the Prometheus /metrics endpoint); pass metrics: false or leave it out");
+    if (options.metrics !== undefined && options.metrics !== false && (typeof options.metrics !== "object" || options.metrics === null)) {
+      throw new InvalidOptionError("metrics", options.metrics, "{ port?, host? } or false");
+    }
     const transport = options.nats === undefined ? undefined : await connectNats(options.nats);
     let journal: Journal | undefined;
     try {
@@ -91,7 +101,16 @@ export class Runtime {
       await transport?.close();
       throw err;
     }
-    return new Runtime(options, journal, transport);
+    const rt = new Runtime(options, journal, transport);
+    if (options.metrics) {
+      try {
+        rt.metricsAddress = await rt.metrics!.serve(options.metrics, () => !rt.stopped && (transport?.connected ?? true));
+      } catch (err) {
+        await rt.stop();
+        throw err;
+      }
+    }
+    return rt;
   }
 
   /**
@@ -220,6 +239,7 @@ export class Runtime {
     }
     await this.journal?.close();
     await this.transport?.close();
+    await this.metrics?.close();
     if (errors.length > 0) throw errors[0];
   }
 

@@ -19,6 +19,7 @@ import { type Codec, type CodecSpec, now, toIso } from "../runtime/index.ts";
 import type { Actuator, DeadLetter, Outcome } from "../actuators/index.ts";
 import { PipelineStoppedError, StageTimeoutError } from "./errors.ts";
 import { arrivals } from "./arrivals.ts";
+import { watchPipeline } from "./pipelineMetrics.ts";
 import { LatencyWindow } from "./latency.ts";
 import { processQueued } from "./operators/processQueued.ts";
 import { withTimeout } from "./operators/withTimeout.ts";
@@ -86,8 +87,11 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   let queueSize = () => 0;
   let actuateEnded: Promise<void> = Promise.resolve();
 
-  // sense
   let sources: Source[] = [];
+  let actuators: Actuator<O>[] = [];
+  const watch = rt.metrics && watchPipeline(rt.metrics, { stats: () => snapshot(), sources: () => sources, actuators: () => actuators as Actuator<unknown>[] });
+
+  // sense
   let senseOff: (() => void) | undefined;
   if (stages.has("sense")) {
     const sink = await channel<I>("sense", def.sense.channel ?? { retain: { count: 256 } });
@@ -132,6 +136,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
           next: (r) => {
             stats.stages.process.in++;
             durations.add((r.finished - r.started) / 1000);
+            watch?.histograms.duration.observe({ pipeline: name, stage: "process" }, (r.finished - r.started) / 1e6);
             if (r.ok) {
               if (r.result === undefined) stats.stages.process.empty++;
               else {
@@ -140,6 +145,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
                 eventPuts.add(put);
                 if (!stages.has("actuate")) {
                   latencies.add((now() - r.item.ts) / 1000);
+                  watch?.histograms.endToEnd.observe({ pipeline: name }, (now() - r.item.ts) / 1e6);
                   options.onEvent?.({ ts: r.item.ts, value: r.result });
                 }
               }
@@ -164,7 +170,6 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   }
 
   // actuate
-  let actuators: Actuator<O>[] = [];
   if (stages.has("actuate")) {
     actuators = def.actuate ? await def.actuate.actuators(ctx) : [];
     const events = await rt.lookup<O>(`${name}.process`, { from: "oldest", codec: customCodec(def.process.channel?.codec) });
@@ -176,6 +181,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
       await Promise.all(actuators.map(async (a) => (outcomes[a.name] = await a.handle(item))));
       const latencyMs = (now() - item.ts) / 1000;
       latencies.add(latencyMs);
+      watch?.histograms.endToEnd.observe({ pipeline: name }, latencyMs / 1000);
       const ok = Object.values(outcomes).every((o) => o.status === "ok");
       if (ok) stats.stages.actuate.ok++;
       else stats.stages.actuate.failed++;
@@ -212,6 +218,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
       await actuateEnded;
       abort.abort();
       await Promise.all(actuators.map((a) => a.close()));
+      watch?.unwatch();
       stopped();
     })());
   const done = Promise.race([failed, new Promise<void>((resolve) => (stopped = resolve))]);
@@ -221,13 +228,15 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
     name,
     stop,
     done,
-    stats: () => {
-      stats.stages.sense.sources = sources.map((s) => s.stats?.());
-      stats.stages.prioritize.depth = queueSize();
-      stats.stages.process.durationMs = durations.percentiles();
-      stats.stages.actuate.latencyMs = latencies.percentiles();
-      return stats;
-    },
+    stats: snapshot,
   };
+
+  function snapshot(): PipelineStats {
+    stats.stages.sense.sources = sources.map((s) => s.stats?.());
+    stats.stages.prioritize.depth = queueSize();
+    stats.stages.process.durationMs = durations.percentiles();
+    stats.stages.actuate.latencyMs = latencies.percentiles();
+    return stats;
+  }
 }
 

@@ -20,6 +20,10 @@ export const RUNTIME_ERROR_CODES = {
     description: "An unknown option name (a typo) or an option with a wrong type or value.",
     solve: "Check the option against the README; the message names the option and what it expects.",
   },
+  PTS_METRICS_SERVER: {
+    description: "The metrics server could not listen: the port is taken, or the host is not an address of this machine.",
+    solve: "Choose another port (metrics: { port }, or pts run --metrics-port), or turn metrics off with metrics: false.",
+  },
   PTS_CODEC: {
     description: "A value the channel's codec cannot encode (e.g. a string on a binary channel, a cycle in JSON), or bytes it cannot decode.",
     solve: "Put values of the channel's type, or give the channel a codec that handles them.",

@@ -8,14 +8,15 @@
  * drains the pipeline, checkpoints and exits cleanly; so do --for 10s and --items N (items
  * processed). A summary is printed at the end.
  */
-import { Runtime, parseDuration } from "../../index.ts";
+import { DEFAULT_METRICS_PORT, MetricsServerError, Runtime, parseDuration } from "../../index.ts";
 import { type PipelineStats, type RunningPipeline, loadScript, runPipeline, type StageName, STAGES } from "../../pipelines/index.ts";
-import { NATS_ARGS, natsOptions, parseArgs, untilSignal } from "../args.ts";
+import { NATS_ARGS, type Parsed, natsOptions, parseArgs, untilSignal } from "../args.ts";
 
 export const summary = "run a pipeline script (.ts or .js), embedded or on NATS";
 export const usage = [
   "usage: pts run SCRIPT [--for 10s] [--items N] [--nats URL] [--data DIR] [--stages sense,process,...] [-- script args]",
   "       --stages runs only those stages here (the others run elsewhere on NATS)",
+  "       --metrics-port P (default 9464; 0 picks a free one) --metrics-host H (default 127.0.0.1) --no-metrics",
 ].join("\n");
 
 const tty = process.stderr.isTTY === true;
@@ -24,7 +25,7 @@ export async function run(argv: string[]): Promise<number> {
   const dashdash = argv.indexOf("--");
   const own = dashdash >= 0 ? argv.slice(0, dashdash) : argv;
   const scriptArgs = dashdash >= 0 ? argv.slice(dashdash + 1) : [];
-  const args = parseArgs(own, [...NATS_ARGS, "data", "for", "items", "stages"]);
+  const args = parseArgs(own, [...NATS_ARGS, "data", "for", "items", "stages", "metrics-port", "metrics-host"], ["no-metrics"]);
   const [script] = args.positional;
   if (script === undefined) {
     process.stderr.write(`${usage}\n`);
@@ -38,7 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     return 2;
   }
   const loaded = await loadScript(script, scriptArgs);
-  const rt = await Runtime.start({ nats: natsOptions(args), dataDir: args.options.get("data"), namespace: args.options.get("namespace"), onError: (err, context) => process.stderr.write(`pts run: ${context}: ${(err as Error).message}\n`) });
+  const rt = await startRuntime(args);
   const ac = new AbortController();
   const timer = forUs !== undefined ? setTimeout(() => ac.abort("time"), forUs / 1000) : undefined;
   void untilSignal().then(() => ac.abort("signal"));
@@ -68,6 +69,26 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     clearTimeout(timer);
     await rt.stop();
+  }
+}
+
+/**
+ * The runtime, serving metrics unless --no-metrics. When the default port is taken (another
+ * pts run on this host), it says so and runs without metrics; an explicit port must be free.
+ */
+async function startRuntime(args: Parsed): Promise<Runtime> {
+  const base = { nats: natsOptions(args), dataDir: args.options.get("data"), namespace: args.options.get("namespace"), onError: (err: unknown, context: string) => process.stderr.write(`pts run: ${context}: ${(err as Error).message}\n`) };
+  if (args.flags.has("no-metrics")) return Runtime.start(base);
+  const explicit = args.options.has("metrics-port");
+  const metrics = { port: explicit ? Number(args.options.get("metrics-port")) : DEFAULT_METRICS_PORT, host: args.options.get("metrics-host") ?? "127.0.0.1" };
+  try {
+    const rt = await Runtime.start({ ...base, metrics });
+    process.stderr.write(`pts run: metrics on ${rt.metricsAddress!.url} (also /healthz, /readyz)\n`);
+    return rt;
+  } catch (err) {
+    if (explicit || !(err instanceof MetricsServerError)) throw err;
+    process.stderr.write(`pts run: ${err.message}; running without metrics (pass --metrics-port to choose a port)\n`);
+    return Runtime.start(base);
   }
 }
 

@@ -13,8 +13,9 @@ const root = new URL("../..", import.meta.url).pathname;
 t.test("demo - npm start detects the moving object, writes annotated events, and stops cleanly", async (t) => {
   const events = mkdtempSync(join(tmpdir(), "pts-events-"));
   t.teardown(() => rmSync(events, { recursive: true, force: true }));
-  const { stdout, stderr } = await run("npm", ["start", "--silent", "--", "--for", "4s", "--", "--events", events], { cwd: root, timeout: 90_000 });
+  const { stdout, stderr } = await run("npm", ["start", "--silent", "--", "--for", "4s", "--metrics-port", "0", "--", "--events", events], { cwd: root, timeout: 90_000 });
   t.match(stderr, /motion-alert running.*embedded/);
+  t.match(stderr, /metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/, "says where metrics are served");
   t.match(stdout, /^motion .* synthetic #\d+ score \d\.\d+ boxes \d+,\d+ \d+x\d+/m, "motion events are printed");
   const summary = JSON.parse(stdout.trim().split("\n").at(-1)!) as { sense: { out: number }; process: { out: number }; actuate: { ok: number } };
   t.ok(summary.sense.out >= 10, `frames were sensed (${summary.sense.out})`);

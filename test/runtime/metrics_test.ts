@@ -1,0 +1,74 @@
+import { createServer } from "node:net";
+import t from "tap";
+import { LogActuator, MetricsServerError, Runtime, SyntheticSource, pipeline, runPipeline, type SyntheticReading } from "../../index.ts";
+import { until } from "../helpers.ts";
+import { Writable } from "node:stream";
+
+async function scrape(url: string): Promise<string> {
+  const res = await fetch(url);
+  t.equal(res.status, 200);
+  return res.text();
+}
+
+function value(text: string, series: string): number | undefined {
+  const line = text.split("\n").find((l) => l.startsWith(series + " "));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+t.test("metrics - /metrics, /healthz and /readyz on loopback, with channel and storage metrics", async (t) => {
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  t.teardown(() => rt.stop());
+  const { url, host } = rt.metricsAddress!;
+  t.equal(host, "127.0.0.1", "loopback by default");
+  const ch = await rt.channel<number>("door sensor", { retain: { count: 2 } });
+  for (let ts = 1; ts <= 3; ts++) await ch.put(ts, ts);
+  const text = await scrape(url);
+  t.equal(value(text, 'pts_channel_puts_total{channel="door sensor"}'), 3);
+  t.equal(value(text, 'pts_channel_evicted_total{channel="door sensor"}'), 1);
+  t.equal(value(text, 'pts_channel_items{channel="door sensor"}'), 2);
+  t.match(text, /^process_cpu_user_seconds_total /m, "default process metrics are included");
+  t.match(text, /# TYPE pts_channel_puts_total counter/);
+  const base = url.replace(/\/metrics$/, "");
+  t.equal((await fetch(`${base}/healthz`)).status, 200);
+  t.equal((await fetch(`${base}/readyz`)).status, 200);
+  t.equal((await fetch(`${base}/nope`)).status, 404);
+  await rt.stop();
+  await t.rejects(fetch(url), "the server is gone after stop");
+});
+
+t.test("metrics - a taken port is a clear error; metrics: false serves nothing", async (t) => {
+  const blocker = createServer();
+  await new Promise<void>((r) => blocker.listen(0, "127.0.0.1", () => r()));
+  t.teardown(() => blocker.close());
+  const port = (blocker.address() as { port: number }).port;
+  await t.rejects(Runtime.start({ metrics: { port } }), MetricsServerError);
+  const rt = await Runtime.start({ metrics: false });
+  t.equal(rt.metrics, undefined);
+  t.equal(rt.metricsAddress, undefined);
+  await rt.stop();
+});
+
+t.test("metrics - pipeline stages, sensors, actuators and end-to-end latency", async (t) => {
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  t.teardown(() => rt.stop());
+  const quiet = new Writable({ write: (_c, _e, cb) => cb() });
+  const def = pipeline<SyntheticReading, SyntheticReading>({
+    name: "warm",
+    sense: { sources: (sink) => new SyntheticSource({ channel: sink, seed: 3, perSecond: 2000, count: 100 }) },
+    prioritize: { capacity: 200 },
+    process: { fn: async (item) => (item.value.value > 20 ? item.value : undefined) },
+    actuate: { actuators: () => [new LogActuator<SyntheticReading>({ name: "quiet log", stream: quiet })] },
+  });
+  const running = await runPipeline(rt, def);
+  await until(() => running.stats().stages.process.in >= 100 && running.stats().stages.actuate.ok === running.stats().stages.process.out, "100 readings processed and acted on");
+  const text = await scrape(rt.metricsAddress!.url);
+  const s = running.stats().stages;
+  await running.stop();
+  t.equal(value(text, 'pts_stage_items_in_total{pipeline="warm",stage="process"}'), s.process.in);
+  t.equal(value(text, 'pts_stage_items_out_total{pipeline="warm",stage="process"}'), s.process.out);
+  t.equal(value(text, 'pts_stage_dropped_total{pipeline="warm",stage="prioritize",reason="stale"}'), 0, "zero drops are exported, not missing");
+  t.equal(value(text, 'pts_sensor_items_total{sensor="synthetic"}'), 100);
+  t.equal(value(text, 'pts_actuator_outcomes_total{actuator="quiet log",outcome="ok"}'), s.actuate.ok);
+  t.equal(value(text, 'pts_end_to_end_latency_seconds_count{pipeline="warm"}'), s.actuate.in, "one latency observation per action");
+  t.equal(value(text, 'pts_stage_duration_seconds_count{pipeline="warm",stage="process"}'), s.process.in);
+});
