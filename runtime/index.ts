@@ -10,5 +10,5 @@ export { nameToken, MAX_TOKEN } from "./token.ts";
 export { Backoff, type BackoffOptions, retry, type RetryOptions, sleep } from "./backoff.ts";
 export { RateLimiter } from "./rateLimiter.ts";
 export { seededRandom } from "./random.ts";
-export { Metrics, MetricsServerError, type MetricsOptions, type Labels, type Samples, DEFAULT_METRICS_PORT, LATENCY_BUCKETS } from "./metrics.ts";
+export { Metrics, MetricsServerError, type MetricsOptions, type RouteHandler, type Labels, type Samples, DEFAULT_METRICS_PORT, LATENCY_BUCKETS } from "./metrics.ts";
 export * from "./transport/index.ts";

@@ -16,6 +16,8 @@ import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom
 import { InvalidOptionError, PtsError } from "./errors.ts";
 
 export type MetricsOptions = { port?: number; host?: string };
+/** Answers a request for a path under a registered prefix. */
+export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => void | Promise<void>;
 export type Labels = Record<string, string>;
 /** What a collector reports at scrape time: one value per label set. */
 export type Samples = Iterable<readonly [Labels, number]>;
@@ -34,6 +36,7 @@ export class Metrics {
   readonly registry = new Registry();
   private server: http.Server | undefined;
   private ready: () => boolean = () => true;
+  private readonly routes: { prefix: string; handler: RouteHandler }[] = [];
 
   constructor() {
     collectDefaultMetrics({ register: this.registry });
@@ -72,6 +75,15 @@ export class Metrics {
     const existing = this.registry.getSingleMetric(name);
     if (existing) return existing as Histogram<string>;
     return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
+  }
+
+  /**
+   * Serves more pages on the same server, under a path prefix (e.g. the live view, registered by
+   * the layers above, which know what a channel is). The longest matching prefix answers.
+   */
+  route(prefix: string, handler: RouteHandler): void {
+    this.routes.push({ prefix, handler });
+    this.routes.sort((a, b) => b.prefix.length - a.prefix.length);
   }
 
   /** The text Prometheus scrapes. */
@@ -125,6 +137,16 @@ export class Metrics {
       const ok = this.ready();
       res.writeHead(ok ? 200 : 503, { "content-type": "text/plain" });
       res.end(ok ? "ready\n" : "not ready\n");
+      return;
+    }
+    const route = this.routes.find((r) => path === r.prefix || path.startsWith(r.prefix.endsWith("/") ? r.prefix : `${r.prefix}/`));
+    if (route) {
+      try {
+        await route.handler(req, res, path);
+      } catch (err) {
+        if (!res.headersSent) res.writeHead(500, { "content-type": "text/plain" });
+        res.end(`failed: ${(err as Error).message}\n`);
+      }
       return;
     }
     res.writeHead(404, { "content-type": "text/plain" });
