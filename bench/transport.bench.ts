@@ -32,7 +32,7 @@ import { spawn, type ChildProcess } from "node:child_process";
 import fs from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
+import { connect } from "@nats-io/transport-node";
 import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { type Channel, type ChannelStats, Runtime, channelSubjects, decodeMessage, encodeMessage } from "../index.ts";
 import { startServe, type ServeProcess } from "../test/channels/remote/ptsProcess.ts";

@@ -14,7 +14,7 @@
  * sensor's timestamp.
  */
 import { Subject, type Subscription, mergeMap, takeUntil, tap } from "rxjs";
-import { type Channel, ChannelNotFoundError, type Item, type Runtime } from "../channels/index.ts";
+import { ChannelNotFoundError, type Item, type Runtime } from "../channels/index.ts";
 import { type Codec, type CodecSpec, now, toIso } from "../runtime/index.ts";
 import type { Actuator, DeadLetter, Outcome } from "../actuators/index.ts";
 import { PipelineStoppedError, StageTimeoutError } from "./errors.ts";
