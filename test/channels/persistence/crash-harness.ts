@@ -583,7 +583,8 @@ export async function runStageLane(o: LaneOptions): Promise<StageResult> {
     if (r.openMs > 0) openMs = r.openMs;
     if (steps > 20 && r.ranMs > 0) stepsPerMs = steps / r.ranMs;
     const problems = runProblems(r, true);
-    if (result.finished && r.exit.code !== 0) problems.push(`the stage said Z but exited with code ${r.exit.code}`);
+    // The plan's kill may land between the stage saying Z and its exit: that is our SIGKILL, not a failure.
+    if (result.finished && r.exit.code !== 0 && r.killedIn === null) problems.push(`the stage said Z but exited with code ${r.exit.code}`);
     let m = -1;
     if (!result.finished) {
       const scratch = `${dir}.check`;
