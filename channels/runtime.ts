@@ -13,6 +13,7 @@ import { hostname } from "node:os";
 import { randomBytes } from "node:crypto";
 import { InvalidOptionError, Metrics, type MetricsOptions, type NatsOptions, type Transport, connectNats, decodeMessage, encodeMessage, hostsSubject, isTimestamp, now, resolveCodec, timestampError } from "../runtime/index.ts";
 import { registerRuntimeMetrics } from "./runtimeMetrics.ts";
+import { registerLiveView } from "./liveView.ts";
 import { ChannelHost } from "./remote/channelHost.ts";
 import { RemoteChannel } from "./remote/remoteChannel.ts";
 import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError, StoreCorruptError } from "./errors.ts";
@@ -80,6 +81,7 @@ export class Runtime {
     if (options.metrics) {
       this.metrics = new Metrics();
       registerRuntimeMetrics(this.metrics, () => [...this.hosted.values()], journal, transport);
+      registerLiveView(this.metrics, () => [...this.hosted.values()]);
     }
   }
 
