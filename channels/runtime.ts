@@ -3,9 +3,8 @@
  * embedded, in-process default.
  *
  * Guarantees:
- * - Every option of DESIGN.md is accepted by name; an option whose part of PTS is not built yet
- *   fails with NotSupportedError, and an unknown or malformed option with InvalidOptionError:
- *   nothing is silently ignored.
+ * - Every option of DESIGN.md is accepted by name; an unknown or malformed option fails with
+ *   InvalidOptionError: nothing is silently ignored.
  * - `channel(name)` creates or opens: one HostedChannel per name, shared by every handle.
  * - `stop()` is idempotent; it closes every channel, ending waits with ChannelClosedError.
  */

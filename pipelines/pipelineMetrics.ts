@@ -9,6 +9,7 @@
 import type { Histogram } from "prom-client";
 import type { Actuator } from "../actuators/index.ts";
 import type { Labels, Metrics, Samples } from "../runtime/index.ts";
+import { liveViewPipelines } from "./liveViewPipelines.ts";
 import type { PipelineStats, Source } from "./types.ts";
 
 export type Watched = { stats: () => PipelineStats; sources: () => Source[]; actuators: () => Actuator<unknown>[] };
@@ -33,6 +34,7 @@ export function watchPipeline(m: Metrics, p: Watched): { histograms: PipelineHis
 }
 
 function register(m: Metrics, set: Set<Watched>): void {
+  liveViewPipelines(m);
   const each = (read: (p: Watched, s: PipelineStats) => [Labels, number][]) => (): Samples => [...set].flatMap((p) => read(p, p.stats()));
   m.counter("pts_stage_items_in_total", "Items that entered a stage.", ["pipeline", "stage"], each((_p, s) => [
     [{ pipeline: s.name, stage: "sense" }, s.stages.sense.out],

@@ -12,10 +12,6 @@ export const RUNTIME_ERROR_CODES = {
     description: "A timestamp that is not a non-negative safe integer of microseconds (NaN, a fraction, negative, too large, not a number), or time text that cannot be parsed.",
     solve: "Pass integer µs since the epoch (clock.now(), clock.fromMs(), clock.fromIso()); on the CLI, ISO-8601 or a relative form like -5s.",
   },
-  PTS_NOT_SUPPORTED: {
-    description: "An option or feature of a part of PTS that is not built yet.",
-    solve: "Leave the option out; the README lists what each version supports.",
-  },
   PTS_INVALID_OPTION: {
     description: "An unknown option name (a typo) or an option with a wrong type or value.",
     solve: "Check the option against the README; the message names the option and what it expects.",
@@ -48,14 +44,6 @@ export class InvalidTimestampError extends PtsError {
       InvalidTimestampError.code,
       `invalid timestamp ${describe(value)}: ${why}. A timestamp is a non-negative safe integer of microseconds since the Unix epoch (or, where text is accepted, ISO-8601 like 2026-11-25T10:00:00Z or a relative form like -5s)`,
     );
-  }
-}
-
-/** An option or feature that a later part of PTS builds; using it now is refused rather than ignored. */
-export class NotSupportedError extends PtsError {
-  static readonly code = "PTS_NOT_SUPPORTED";
-  constructor(feature: string) {
-    super(NotSupportedError.code, `${feature} is not supported yet in this version of PTS; remove the option to run embedded and in memory`);
   }
 }
 

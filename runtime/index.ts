@@ -5,7 +5,7 @@
  */
 export * as clock from "./clock.ts";
 export { now, parseTime, parseDuration, assertTimestamp, isTimestamp, timestampError, fromMs, toMs, fromDate, toDate, fromIso, toIso, type Timestamp } from "./clock.ts";
-export { RUNTIME_ERROR_CODES, PtsError, InvalidTimestampError, NotSupportedError, InvalidOptionError, describe } from "./errors.ts";
+export { RUNTIME_ERROR_CODES, PtsError, InvalidTimestampError, InvalidOptionError, describe } from "./errors.ts";
 export { nameToken, MAX_TOKEN } from "./token.ts";
 export { Backoff, type BackoffOptions, retry, type RetryOptions, sleep } from "./backoff.ts";
 export { RateLimiter } from "./rateLimiter.ts";

@@ -8,6 +8,7 @@ import { spawnSync } from "node:child_process";
 const needed: { bin: string; pkg: string; why: string }[] = [
   { bin: "nats-server", pkg: "nats-server", why: "NATS transport tests run a real nats-server on loopback" },
   { bin: "ffmpeg", pkg: "ffmpeg", why: "camera tests read real ffmpeg MJPEG output" },
+  { bin: "chromium", pkg: "chromium", why: "the live view test opens the page in Debian's headless Chromium (playwright-core)" },
   { bin: "prometheus", pkg: "prometheus", why: "the Grafana dashboard test evaluates every panel query in a real Prometheus (promtool comes with it)" },
 ];
 

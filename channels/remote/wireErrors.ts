@@ -2,14 +2,14 @@
  * Errors across the wire: a host sends { code, message }; the client raises an error of the
  * same class, so `instanceof DuplicateTimestampError` works on a remote put as on a local one.
  */
-import { CodecError, FrameError, InvalidOptionError, InvalidTimestampError, NotSupportedError, PtsError, TransportError } from "../../runtime/index.ts";
+import { CodecError, FrameError, InvalidOptionError, InvalidTimestampError, PtsError, TransportError } from "../../runtime/index.ts";
 import * as channelErrors from "../errors.ts";
 import type { WireError } from "./protocol.ts";
 
 type ErrorClass = { code: string; prototype: PtsError };
 
 const classes = new Map<string, ErrorClass>();
-for (const c of [...Object.values(channelErrors), CodecError, FrameError, InvalidOptionError, InvalidTimestampError, NotSupportedError]) {
+for (const c of [...Object.values(channelErrors), CodecError, FrameError, InvalidOptionError, InvalidTimestampError]) {
   if (typeof c === "function" && typeof (c as unknown as ErrorClass).code === "string") classes.set((c as unknown as ErrorClass).code, c as unknown as ErrorClass);
 }
 

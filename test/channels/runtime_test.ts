@@ -1,11 +1,11 @@
 import t from "tap";
-import { ChannelNotFoundError, ChannelOptionsMismatchError, InvalidChannelNameError, InvalidOptionError, NotSupportedError, Runtime } from "../../index.ts";
+import { ChannelNotFoundError, ChannelOptionsMismatchError, InvalidChannelNameError, InvalidOptionError, Runtime } from "../../index.ts";
 import { runtime } from "../helpers.ts";
 
 t.test("runtime - options of later parts are refused, never ignored", async (t) => {
   await t.rejects(Runtime.start({ dataDir: "" }), InvalidOptionError);
   await t.rejects(Runtime.start({ nats: { servers: "nats://127.0.0.1:1", connectTimeoutMs: 2000 } }), { code: "PTS_NATS_CONNECT" }, "an unreachable server is a clear error");
-  await t.rejects(Runtime.start({ metrics: { port: 9464 } }), NotSupportedError);
+  await t.rejects(Runtime.start({ metrics: "on" as unknown as false }), InvalidOptionError, "metrics is { port, host } or false");
   const rt = await Runtime.start({ metrics: false, namespace: "lab-1" });
   t.equal(rt.namespace, "lab-1");
   await rt.stop();
