@@ -47,7 +47,7 @@ import path from "node:path";
 import { Subject, mergeMap } from "rxjs";
 import { type Channel, type Item, Runtime } from "../channels/index.ts";
 import { FileWriterActuator } from "../actuators/index.ts";
-import { type PipelineDefinition, type RunningPipeline, type Source, runPipeline } from "../pipelines/index.ts";
+import { type PipelineDefinition, type RunningPipeline, runPipeline } from "../pipelines/index.ts";
 import { type MotionEvent, create as motionAlert } from "../pipelines/examples/motion-alert.ts";
 import { now, sleep, toIso } from "../runtime/index.ts";
 import { type Frame, MotionDetector, SyntheticCamera, annotateBoxes, frameCodec } from "../sensors/index.ts";
