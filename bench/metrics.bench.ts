@@ -1,0 +1,286 @@
+/**
+ * Metrics overhead: channel puts and a pipeline's throughput with metrics on (a runtime with
+ * `metrics: { port: 0 }`, scraped every 100 ms) against metrics off, in the same run.
+ *
+ *   npm run bench -- metrics
+ *
+ * - Scraper: a child process (as Prometheus would be) that GETs /metrics every SCRAPE_MS and
+ *   reads the whole body; so the server's work (collectors, serialisation, the socket) is
+ *   paid by the measured process, and the client's is not. Each metrics-on run waits for one
+ *   scrape before timing starts, and checks that scrapes happened while it ran.
+ * - Put: `await ch.put(i, ts)` in time order into a fresh channel (retain.count RETAIN) on a
+ *   fresh runtime, PUTS items; every YIELD_EVERY puts both sides yield to the event loop
+ *   (setImmediate), so the metrics server can answer scrapes during the loop (awaiting a
+ *   resolved put alone never lets I/O in).
+ * - Pipeline: the lightest pipeline, so that per-item costs show most: a source putting
+ *   numbers as fast as the pipeline takes them (at most AHEAD in flight, no drops), a
+ *   prioritize stage, a process function returning its input, and a no-op actuator. Metrics on
+ *   adds the two histograms observed per item (stage duration, end-to-end latency) and the
+ *   scrapes. The source yields to the event loop every FEED_YIELD_EVERY items (the pipeline
+ *   could otherwise run on microtasks alone). Throughput is items finished per second over
+ *   PIPELINE_MS after a warm-up.
+ * Each figure is the median of RUNS runs after a warm-up of each side, the sides alternating
+ * (on first in odd runs, off first in even ones) so that a disturbance of this shared machine
+ * hits both alike. value = metrics on, baseline = metrics off; target: ratio >= 0.95. A third
+ * figure, the pipeline with metrics served but never scraped, tells the per-item cost (the
+ * histograms) from the scrapes' cost.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import type { Item } from "../channels/index.ts";
+import { Runtime } from "../channels/index.ts";
+import { BaseActuator } from "../actuators/index.ts";
+import { type PipelineDefinition, runPipeline } from "../pipelines/index.ts";
+import { now, sleep } from "../runtime/index.ts";
+import { figure, status } from "./harness.ts";
+
+const bench = "metrics";
+const RUNS = 7;
+const PUTS = 1_000_000;
+const RETAIN = 100_000;
+const YIELD_EVERY = 1024;
+const PIPELINE_MS = Number(process.env.PTS_BENCH_MS ?? 1500);
+const AHEAD = 16;
+const FEED_YIELD_EVERY = 64;
+const SCRAPE_MS = 100;
+const T0 = 1_764_000_000_000_000;
+const STEP = 10;
+
+let sink = 0;
+let step = 0;
+function say(what: string): void {
+  status(`metrics bench [${++step}] ${what}`);
+}
+
+function median(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const m = s.length >> 1;
+  return s.length % 2 ? s[m] : (s[m - 1] + s[m]) / 2;
+}
+
+function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
+/**
+ * The scraper child: each line on stdin is a URL to scrape from now on (an empty line: stop
+ * scraping), or "count", answered with the number of successful scrapes so far.
+ */
+const SCRAPER = `
+let url; let n = 0; let busy = false; let buf = "";
+process.stdin.setEncoding("utf8");
+process.stdin.on("data", (d) => {
+  buf += d;
+  for (let i; (i = buf.indexOf("\\n")) >= 0; ) {
+    const line = buf.slice(0, i); buf = buf.slice(i + 1);
+    if (line === "count") process.stdout.write(n + "\\n"); else url = line || undefined;
+  }
+});
+process.stdin.on("end", () => process.exit(0));
+setInterval(async () => {
+  if (!url || busy) return;
+  busy = true;
+  try { const r = await fetch(url); await r.text(); if (r.ok) n++; } catch {}
+  busy = false;
+}, ${SCRAPE_MS});
+`;
+
+class Scraper {
+  private readonly child: ChildProcess;
+  private answers: ((n: number) => void)[] = [];
+
+  constructor() {
+    this.child = spawn(process.execPath, ["-e", SCRAPER], { stdio: ["pipe", "pipe", "inherit"] });
+    let buf = "";
+    this.child.stdout!.setEncoding("utf8");
+    this.child.stdout!.on("data", (d: string) => {
+      buf += d;
+      for (let i; (i = buf.indexOf("\n")) >= 0; ) {
+        const line = buf.slice(0, i);
+        buf = buf.slice(i + 1);
+        this.answers.shift()?.(Number(line));
+      }
+    });
+  }
+
+  target(url: string | undefined): void {
+    this.child.stdin!.write(`${url ?? ""}\n`);
+  }
+
+  count(): Promise<number> {
+    return new Promise((resolve) => {
+      this.answers.push(resolve);
+      this.child.stdin!.write("count\n");
+    });
+  }
+
+  /** Points the scraper at url and waits for its first successful scrape there. */
+  async attach(url: string): Promise<number> {
+    const before = await this.count();
+    this.target(url);
+    const deadline = Date.now() + 10_000;
+    for (;;) {
+      const n = await this.count();
+      if (n > before) return n;
+      if (Date.now() > deadline) throw new Error(`metrics bench: no scrape of ${url} succeeded within 10 s`);
+      await sleep(20);
+    }
+  }
+
+  async close(): Promise<void> {
+    const gone = new Promise((resolve) => this.child.once("exit", resolve));
+    this.child.stdin!.end();
+    await gone;
+  }
+}
+
+const scraper = new Scraper();
+
+/** Metrics off, on and scraped, or on and never scraped (the per-item cost alone). */
+type Mode = boolean | "unscraped";
+
+/** A runtime with metrics served and scraped, or without metrics; and a check that scrapes happened. */
+async function startRuntime(metrics: Mode): Promise<{ rt: Runtime; done: () => Promise<void> }> {
+  if (metrics === "unscraped") {
+    const rt = await Runtime.start({ metrics: { port: 0 } });
+    return { rt, done: () => rt.stop() };
+  }
+  if (!metrics) {
+    const rt = await Runtime.start();
+    return { rt, done: () => rt.stop() };
+  }
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  const first = await scraper.attach(rt.metricsAddress!.url);
+  return {
+    rt,
+    done: async () => {
+      const scraped = (await scraper.count()) - first;
+      scraper.target(undefined);
+      await rt.stop();
+      if (scraped < 1) throw new Error("metrics bench: no scrape happened during a metrics-on run; the measurement would not include them");
+    },
+  };
+}
+
+const yieldToLoop = () => new Promise<void>((resolve) => setImmediate(resolve));
+
+let channelSeq = 0;
+
+/** Items per second of `await ch.put(i, ts)` into a fresh channel. */
+async function putRate(metrics: Mode): Promise<number> {
+  const { rt, done } = await startRuntime(metrics);
+  const ch = await rt.channel<number>(`put-${channelSeq++}`, { retain: { count: RETAIN } });
+  collectGarbage();
+  const start = performance.now();
+  for (let i = 0; i < PUTS; i++) {
+    await ch.put(i, T0 + i * STEP);
+    if ((i & (YIELD_EVERY - 1)) === YIELD_EVERY - 1) await yieldToLoop();
+  }
+  const rate = (PUTS * 1000) / (performance.now() - start);
+  await done();
+  return rate;
+}
+
+/** Does nothing: the actuate stage's own bookkeeping is what is measured. */
+class NoopActuator extends BaseActuator<number> {
+  constructor() {
+    super("noop", { attempts: 1 });
+  }
+  protected async attempt(item: Item<number>): Promise<void> {
+    sink += item.value & 1;
+  }
+}
+
+/** Items per second through the light pipeline, fed as fast as it takes them. */
+async function pipelineRate(metrics: Mode): Promise<number> {
+  const { rt, done } = await startRuntime(metrics);
+  let finished = 0;
+  let stopped = false;
+  let wake: (() => void) | undefined;
+  let feeding: Promise<void> = Promise.resolve();
+  const def: PipelineDefinition<number, number> = {
+    kind: "pts.pipeline",
+    name: `light-${channelSeq++}`,
+    sense: {
+      channel: { retain: { count: 1024 } },
+      sources: (ch) => ({
+        start: () => {
+          feeding = (async () => {
+            for (let seq = 0; !stopped; seq++) {
+              while (!stopped && seq - finished >= AHEAD) await new Promise<void>((resolve) => (wake = resolve));
+              if (stopped) break;
+              await ch.put(seq, now());
+              // The whole pipeline can run on microtasks; without this, timers and the
+              // metrics server would never get a turn.
+              if ((seq & (FEED_YIELD_EVERY - 1)) === FEED_YIELD_EVERY - 1) await yieldToLoop();
+            }
+          })();
+        },
+        stop: async () => {
+          stopped = true;
+          wake?.();
+          await feeding;
+        },
+      }),
+    },
+    prioritize: { capacity: AHEAD * 2 },
+    process: { channel: { retain: { count: 1024 } }, fn: async (item) => item.value },
+    actuate: { actuators: () => [new NoopActuator()] },
+  };
+  const running = await runPipeline(rt, def, {
+    onEvent: () => {
+      finished++;
+      wake?.();
+    },
+  });
+  while (finished < 1000) await sleep(5);
+  collectGarbage();
+  const from = finished;
+  const start = performance.now();
+  await sleep(PIPELINE_MS);
+  const rate = ((finished - from) * 1000) / (performance.now() - start);
+  await running.stop();
+  const s = running.stats().stages;
+  await done();
+  if (s.prioritize.dropped.stale + s.prioritize.dropped.shed > 0 || s.process.errors > 0) throw new Error(`metrics bench: the light pipeline dropped or failed items: ${JSON.stringify(s)}`);
+  return rate;
+}
+
+/** Metrics on and off, RUNS times each after a warm-up of each, alternating which goes first. */
+async function onOff(label: string, run: (metrics: Mode) => Promise<number>, on: Mode = true): Promise<{ value: number; baseline: number }> {
+  say(`${label}: warm-up`);
+  await run(on);
+  await run(false);
+  const ons: number[] = [];
+  const offs: number[] = [];
+  for (let r = 0; r < RUNS; r++) {
+    say(`${label}: run ${r + 1}/${RUNS}`);
+    if (r % 2 === 0) {
+      ons.push(await run(on));
+      offs.push(await run(false));
+    } else {
+      offs.push(await run(false));
+      ons.push(await run(on));
+    }
+  }
+  return { value: median(ons), baseline: median(offs) };
+}
+
+try {
+  {
+    const { value, baseline } = await onOff("put", putRate);
+    figure({ bench, figure: `put (await ch.put), metrics on and scraped every ${SCRAPE_MS} ms vs off`, value, unit: "items/s", baseline, target: "ratio >= 0.95" });
+  }
+  {
+    const { value, baseline } = await onOff("pipeline", pipelineRate);
+    figure({ bench, figure: `light pipeline (sense, prioritize, process, no-op actuator), metrics on and scraped every ${SCRAPE_MS} ms vs off`, value, unit: "items/s", baseline, target: "ratio >= 0.95" });
+  }
+  {
+    // Where the cost is: the same with metrics served but never scraped (histograms alone).
+    const { value, baseline } = await onOff("pipeline, unscraped", pipelineRate, "unscraped");
+    figure({ bench, figure: "light pipeline, metrics on but not scraped vs off", value, unit: "items/s", baseline, target: null });
+  }
+} finally {
+  await scraper.close();
+}
+
+if (sink === -1) process.stderr.write("unreachable\n");
