@@ -42,5 +42,7 @@ export function registerRuntimeMetrics(m: Metrics, channels: () => HostedChannel
   }
   if (transport) {
     m.gauge("pts_nats_connected", "1 while connected to NATS, 0 while disconnected or reconnecting.", [], () => [[{}, transport.connected ? 1 : 0]]);
+    const requests = m.histogram("pts_nats_request_duration_seconds", "NATS requests (lookups, gets, acknowledged puts, waits included) until their answer.", []);
+    transport.onRequest = (seconds) => requests.observe(seconds);
   }
 }

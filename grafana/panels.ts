@@ -38,6 +38,7 @@ export const METRICS = [
   { name: "pts_lrvm_recovered_records", type: "gauge", labels: [] },
   // NATS (only with a transport)
   { name: "pts_nats_connected", type: "gauge", labels: [] },
+  { name: "pts_nats_request_duration_seconds", type: "histogram", labels: [] },
   // pipelines (pipelines/pipelineMetrics.ts)
   { name: "pts_stage_items_in_total", type: "counter", labels: ["pipeline", "stage"] },
   { name: "pts_stage_items_out_total", type: "counter", labels: ["pipeline", "stage"] },
@@ -121,6 +122,13 @@ const overview: DashboardDef = {
     { title: "Stage errors by reason", description: "Items a stage failed on per second (timeouts included), and failed actions.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_stage_errors_total"), "pipeline, stage, reason"), legend: "{{pipeline}} {{stage}} {{reason}}" }] },
     { title: "Queue depth", description: "Items waiting in the prioritize queue.", kind: "timeseries", unit: "short", targets: [{ expr: `sum by (pipeline, stage) (${m("pts_stage_queue_depth")})`, legend: "{{pipeline}} {{stage}}" }] },
     { title: "NATS connected", description: "1 while connected to NATS, 0 while disconnected (only runtimes on NATS).", kind: "stat", unit: "none", targets: [{ expr: `min(${m("pts_nats_connected")})`, legend: "connected" }] },
+    {
+      title: "NATS request latency",
+      description: "Requests to channel hosts until their answer (waits of remote get()/next() included), p50 and p99.",
+      kind: "timeseries",
+      unit: "s",
+      targets: [0.5, 0.99].map((q) => ({ expr: quantile(q, "pts_nats_request_duration_seconds", "instance"), legend: `{{instance}} p${Math.round(q * 100)}` })),
+    },
     { title: "CPU", description: "CPU time used by the PTS process, per second.", kind: "timeseries", unit: "percentunit", targets: [{ expr: `rate(${m("process_cpu_seconds_total")}[${RI}])`, legend: "{{instance}}" }] },
     {
       title: "Memory",

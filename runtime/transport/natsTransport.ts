@@ -124,11 +124,16 @@ export class NatsTransport implements Transport {
     return this.isConnected && !this.nc.isClosed();
   }
 
+  onRequest?: (seconds: number) => void;
+
   async request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array> {
+    const start = this.onRequest && performance.now();
     try {
       return (await this.nc.request(subject, data, { timeout: timeoutMs })).data;
     } catch (err) {
       throw natsError(err, `request on ${subject}`);
+    } finally {
+      if (start !== undefined) this.onRequest!((performance.now() - start) / 1000);
     }
   }
 

@@ -28,6 +28,8 @@ export interface Transport {
   /** The largest message the server accepts, in bytes. */
   readonly maxPayload: number;
   readonly connected: boolean;
+  /** Told how long each request took until its answer (or failure), in seconds; for metrics. */
+  onRequest?: (seconds: number) => void;
   /** Sends a request and waits for the first answer. */
   request(subject: string, data: Uint8Array, timeoutMs: number): Promise<Uint8Array>;
   /** Sends a request and gathers every answer that arrives within maxWaitMs. */

@@ -78,6 +78,8 @@ t.test("dashboards - every panel query returns data from Prometheus scraping the
 
   const metricsUrl = await waitFor(() => /metrics on (http:\/\/127\.0\.0\.1:\d+\/metrics)/.exec(stderr)?.[1], "pts run to print its metrics address", () => stderr, child);
   const target = new URL(metricsUrl).host;
+  // The address is printed when the runtime starts; the pipeline's metrics exist once it runs.
+  await waitFor(() => (/ running\b/.test(stderr) ? true : undefined), "the pipeline to start", () => stderr, child);
 
   t.test("the metric list matches what the runtime serves", async (t) => {
     const text = await (await fetch(metricsUrl)).text();
