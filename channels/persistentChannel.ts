@@ -24,6 +24,7 @@ import { type Retention, excess } from "./retention.ts";
 import type { Bound, ChannelStats, DuplicatePolicy, Item, PersistHandler, PersistOptions } from "./types.ts";
 import { type Codec, encodedSize } from "../runtime/index.ts";
 import { MAX_CONSUMERS } from "./persistence/format.ts";
+import { TimeIndex } from "./timeIndex.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
@@ -33,8 +34,15 @@ export const DEFAULT_CHECKPOINT_MS = 1000;
 export class PersistentChannel<T> extends HostedChannel<T> {
   /** The window holds every item with ts >= floor. */
   private floor = 0;
-  /** Checkpoint mode: items put (and visible) but not yet durable. */
-  private readonly pending = new Map<number, Item<T>>();
+  /**
+   * Checkpoint mode: items put (and visible) but not yet durable — `pending` since the last
+   * checkpoint began, `flushing` while a checkpoint makes its items durable. Time indexes: in
+   * time order, appends in O(1), lookups in O(log n).
+   */
+  private pending = new TimeIndex<T>(false);
+  private flushing: TimeIndex<T> | undefined;
+  /** The newest timestamp ever put or stored here: a put after it cannot be a duplicate. */
+  private newestSeen = -1;
   /** Sync mode: timestamps of puts being made durable, not yet visible. */
   private readonly inflight = new Set<number>();
   private persistHandlers: PersistHandler<T>[] = [];
@@ -58,6 +66,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     this.mode = persist.mode;
     this.everyMs = persist.everyMs ?? DEFAULT_CHECKPOINT_MS;
     this.history = persist.history;
+    this.newestSeen = store.newestTs() ?? -1;
     this.refill();
   }
 
@@ -88,7 +97,8 @@ export class PersistentChannel<T> extends HostedChannel<T> {
         return Promise.reject(err);
       }
       const item: Item<T> = { ts, value };
-      this.pending.set(ts, item);
+      if (this.pending.insert(item, 0) !== undefined) this.pending.replace(item, 0);
+      if (ts > this.newestSeen) this.newestSeen = ts;
       this.show(item, size);
       this.timer ??= setTimeout(() => void this.checkpoint().catch((err: unknown) => this.reportError(err, `checkpoint of channel ${JSON.stringify(this.name)}`)), this.everyMs);
       return RESOLVED;
@@ -119,6 +129,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     const item: Item<T> = { ts, value };
     const write = { store: this.store, items: [this.toStore(item, replace)], history: this.history };
     this.inflight.add(ts);
+    if (ts > this.newestSeen) this.newestSeen = ts;
     return {
       write,
       done: () => {
@@ -145,11 +156,23 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     this.timer = undefined;
     while (this.checkpointing) await this.checkpointing;
     if (this.mode !== "checkpoint" || this.pending.size === 0) return;
-    const items = [...this.pending.values()].sort((a, b) => a.ts - b.ts);
+    const flushing = this.pending;
+    this.flushing = flushing;
+    this.pending = new TimeIndex<T>(false);
+    const storedNewest = this.store.newestTs() ?? -1;
     const run = (async () => {
-      const toStore = items.map((item) => this.toStore(item, this.store.has(item.ts)));
-      await this.journal.submit({ writes: [{ store: this.store, items: toStore, history: this.history }], cursors: [] });
-      for (const item of items) if (this.pending.get(item.ts) === item) this.pending.delete(item.ts);
+      const items = flushing.range(0, Number.MAX_SAFE_INTEGER);
+      // Only a timestamp the store may already hold can be a replacement: the rest skip the lookup.
+      const toStore = items.map((item) => this.toStore(item, item.ts <= storedNewest && this.store.has(item.ts)));
+      try {
+        await this.journal.submit({ writes: [{ store: this.store, items: toStore, history: this.history }], cursors: [] });
+      } catch (err) {
+        // Not durable: keep the items for the next checkpoint (newer puts of the same ts win).
+        for (const item of items) if (this.pending.at(item.ts) === undefined) this.pending.insert(item, 0);
+        throw err;
+      } finally {
+        this.flushing = undefined;
+      }
     })();
     this.checkpointing = run;
     try {
@@ -183,8 +206,14 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   }
 
   private holds(ts: number): boolean {
+    if (ts > this.newestSeen) return false; // the usual in-order put: nothing to look up
     if (ts >= this.floor && this.index.at(ts) !== undefined) return true;
-    return this.pending.has(ts) || this.inflight.has(ts) || this.store.has(ts);
+    return this.unstoredAt(ts) !== undefined || this.inflight.has(ts) || this.store.has(ts);
+  }
+
+  /** A checkpoint-mode item not yet durable, exactly at ts. */
+  private unstoredAt(ts: number): Item<T> | undefined {
+    return this.pending.at(ts) ?? this.flushing?.at(ts);
   }
 
   protected override evict(n: number): void {
@@ -195,7 +224,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
 
   override at(ts: number): Item<T> | undefined {
     if (ts >= this.floor) return this.index.at(ts);
-    const p = this.pending.get(ts);
+    const p = this.unstoredAt(ts);
     if (p) return p;
     const stored = this.store.at(ts);
     return stored && this.decode(stored.ts, stored.payload);
@@ -212,8 +241,9 @@ export class PersistentChannel<T> extends HostedChannel<T> {
 
   override firstAfter(afterTs: number): Item<T> | undefined {
     if (afterTs + 1 >= this.floor) return this.index.firstAfter(afterTs);
-    let best: Item<T> | undefined;
-    for (const p of this.pending.values()) if (p.ts > afterTs && (!best || p.ts < best.ts)) best = p;
+    let best = this.pending.firstAfter(afterTs);
+    const f = this.flushing?.firstAfter(afterTs);
+    if (f && (!best || f.ts < best.ts)) best = f;
     const stored = this.store.firstAfter(afterTs);
     if (stored && (!best || stored.ts < best.ts)) return this.decode(stored.ts, stored.payload);
     return best;
@@ -222,7 +252,8 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   protected override rangeTs(lo: number, hi: number): Item<T>[] {
     if (lo >= this.floor) return this.index.range(lo, hi);
     const old = this.store.range(lo, Math.min(hi, this.floor - 1)).map((s) => this.decode(s.ts, s.payload));
-    const extra = [...this.pending.values()].filter((p) => p.ts >= lo && p.ts <= hi && p.ts < this.floor);
+    const top = Math.min(hi, this.floor - 1);
+    const extra = [...(this.flushing?.range(lo, top) ?? []), ...this.pending.range(lo, top)];
     const merged = extra.length === 0 ? old : mergeUnique(old, extra);
     return hi >= this.floor ? merged.concat(this.index.range(this.floor, hi)) : merged;
   }
@@ -240,7 +271,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   }
 
   override stats(): ChannelStats {
-    return { ...super.stats(), oldest: this.oldestItem()?.ts, stored: { items: this.store.count, bytes: this.store.bytes, corrupt: this.store.corrupt, pending: this.pending.size + this.inflight.size } };
+    return { ...super.stats(), oldest: this.oldestItem()?.ts, stored: { items: this.store.count, bytes: this.store.bytes, corrupt: this.store.corrupt, pending: this.pending.size + (this.flushing?.size ?? 0) + this.inflight.size } };
   }
 
   /** Checkpoints, waits for durable writes, then closes the store. */
