@@ -90,6 +90,9 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
   let sources: Source[] = [];
   let actuators: Actuator<O>[] = [];
   const watch = rt.metrics && watchPipeline(rt.metrics, { stats: () => snapshot(), sources: () => sources, actuators: () => actuators as Actuator<unknown>[] });
+  // Labels bound once: observing through a labels object on every item was measurably slower.
+  const processDuration = watch?.histograms.duration.labels({ pipeline: name, stage: "process" });
+  const endToEnd = watch?.histograms.endToEnd.labels({ pipeline: name });
 
   // sense
   let senseOff: (() => void) | undefined;
@@ -136,7 +139,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
           next: (r) => {
             stats.stages.process.in++;
             durations.add((r.finished - r.started) / 1000);
-            watch?.histograms.duration.observe({ pipeline: name, stage: "process" }, (r.finished - r.started) / 1e6);
+            processDuration?.observe((r.finished - r.started) / 1e6);
             if (r.ok) {
               if (r.result === undefined) stats.stages.process.empty++;
               else {
@@ -145,7 +148,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
                 eventPuts.add(put);
                 if (!stages.has("actuate")) {
                   latencies.add((now() - r.item.ts) / 1000);
-                  watch?.histograms.endToEnd.observe({ pipeline: name }, (now() - r.item.ts) / 1e6);
+                  endToEnd?.observe((now() - r.item.ts) / 1e6);
                   options.onEvent?.({ ts: r.item.ts, value: r.result });
                 }
               }
@@ -181,7 +184,7 @@ export async function runPipeline<I, O>(rt: Runtime, def: PipelineDefinition<I, 
       await Promise.all(actuators.map(async (a) => (outcomes[a.name] = await a.handle(item))));
       const latencyMs = (now() - item.ts) / 1000;
       latencies.add(latencyMs);
-      watch?.histograms.endToEnd.observe({ pipeline: name }, latencyMs / 1000);
+      endToEnd?.observe(latencyMs / 1000);
       const ok = Object.values(outcomes).every((o) => o.status === "ok");
       if (ok) stats.stages.actuate.ok++;
       else stats.stages.actuate.failed++;
