@@ -8,6 +8,9 @@ import { RVM_ERROR_CODES } from "./runtime/lrvm/index.ts";
 import { RUNTIME_ERROR_CODES, TRANSPORT_ERROR_CODES } from "./runtime/index.ts";
 import { SENSOR_ERROR_CODES } from "./sensors/index.ts";
 
+// The names DESIGN.md fixes, spelled out; everything else public comes with the layers' entries.
+export { Runtime } from "./channels/index.ts";
+export { Rvm, RvmError } from "./runtime/lrvm/index.ts";
 export * from "./runtime/index.ts";
 export * from "./runtime/lrvm/index.ts";
 export * from "./channels/index.ts";

@@ -147,3 +147,27 @@ export function machine(): string {
   const cpus = os.cpus();
   return `${cpus[0]?.model ?? "unknown cpu"} x${cpus.length}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}, ${os.platform()} ${os.release()}`;
 }
+
+/** Something measured in slices: `run(ms)` works about ms milliseconds and returns the ops done. */
+export type Subject = { name: string; run: (ms: number) => Promise<number> | number; close?: () => Promise<void> | void };
+
+/**
+ * Rates (ops/s) of the subjects, measured in turn, slice by slice, then closes them. A shared
+ * machine's speed (and its disk's fsync latency) swings from one second to the next; taking a
+ * subject and its baselines in alternating short slices gives them all the same conditions.
+ * `say` shows which slice runs (a bench's status line).
+ */
+export async function interleaved(subjects: Subject[], slices: number, sliceMs: number, say: (what: string) => void = status): Promise<number[]> {
+  const ops = subjects.map(() => 0);
+  const ms = subjects.map(() => 0);
+  for (let s = 0; s < slices; s++) {
+    for (const [i, subject] of subjects.entries()) {
+      say(`slice ${s + 1}/${slices}: ${subject.name}`);
+      const t0 = performance.now();
+      ops[i] += await subject.run(sliceMs);
+      ms[i] += performance.now() - t0;
+    }
+  }
+  for (const subject of subjects) await subject.close?.();
+  return ops.map((n, i) => (n * 1000) / ms[i]);
+}

@@ -21,7 +21,7 @@ import os from "node:os";
 import path from "node:path";
 import zlib from "node:zlib";
 import { Rvm } from "../runtime/lrvm/index.ts";
-import { clearStatus, figure, loopSync, openSqliteDurable, status } from "./harness.ts";
+import { type Subject, clearStatus, figure, interleaved, loopSync, openSqliteDurable, status } from "./harness.ts";
 
 const bench = "lrvm";
 const COMMIT_BYTES = 256;
@@ -32,36 +32,12 @@ const LOG_BYTES = 128 << 20;
 const root = fs.mkdtempSync(path.join(os.tmpdir(), "pts-lrvm-bench-"));
 const payload = Buffer.alloc(COMMIT_BYTES, 0x5a);
 
-/**
- * Something whose rate is measured: `run(ms)` works for about ms milliseconds and returns how
- * many operations it did.
- */
-type Subject = { name: string; run: (ms: number) => Promise<number> | number; close: () => Promise<void> | void };
 
 let step = 0;
 function say(what: string): void {
   status(`lrvm bench [${++step}] ${what}`);
 }
 
-/**
- * Rates (ops/s) of the subjects, measured in turn, slice by slice. This machine's disk is
- * shared and its fsync latency swings by 10× from one second to the next; taking a subject and
- * its baselines in alternating short slices gives them all the same conditions.
- */
-async function interleaved(subjects: Subject[], slices = SLICES, sliceMs = SLICE_MS): Promise<number[]> {
-  const ops = subjects.map(() => 0);
-  const ms = subjects.map(() => 0);
-  for (let s = 0; s < slices; s++) {
-    for (const [i, subject] of subjects.entries()) {
-      say(`slice ${s + 1}/${slices}: ${subject.name}`);
-      const t0 = performance.now();
-      ops[i] += await subject.run(sliceMs);
-      ms[i] += performance.now() - t0;
-    }
-  }
-  for (const subject of subjects) await subject.close();
-  return ops.map((n, i) => (n * 1000) / ms[i]);
-}
 
 /** An append-only file of the raw baselines. */
 function rawFile(name: string): { fd: number; close: () => void } {
@@ -234,7 +210,7 @@ try {
   const counts = [1, 16, 64, 256];
   const lrvms: Subject[] = [];
   for (const c of counts) lrvms.push(await lrvmCommits(c, true));
-  const [raw, rawAsync, lite, ...flushRates] = await interleaved([rawFdatasync(), rawFdatasyncAsync(), sqlite(), ...lrvms]);
+  const [raw, rawAsync, lite, ...flushRates] = await interleaved([rawFdatasync(), rawFdatasyncAsync(), sqlite(), ...lrvms], SLICES, SLICE_MS, say);
   for (const [i, c] of counts.entries()) {
     const v = flushRates[i];
     figure({ bench, figure: `flush commits/s, ${c} committer${c === 1 ? "" : "s"}, vs raw fdatasync`, value: v, unit: "commits/s", baseline: raw, target: c === 1 ? "ratio >= 0.8" : null });
@@ -245,7 +221,7 @@ try {
     }
   }
 
-  const [rawNoSync, lazy] = await interleaved([rawWrite(), await lrvmCommits(1, false)], SLICES, 150);
+  const [rawNoSync, lazy] = await interleaved([rawWrite(), await lrvmCommits(1, false)], SLICES, 150, say);
   figure({ bench, figure: "no-flush commits/s, 256 B", value: lazy, unit: "commits/s", baseline: rawNoSync, target: "value >= 200000" });
 
   say("building a log for recovery");

@@ -37,7 +37,7 @@ import { jetstream, jetstreamManager, StorageType } from "@nats-io/jetstream";
 import { type Channel, type ChannelStats, Runtime, channelSubjects, decodeMessage, encodeMessage } from "../index.ts";
 import { startServe, type ServeProcess } from "../test/channels/remote/ptsProcess.ts";
 import { startNatsServer } from "../test/helpers/natsServer.ts";
-import { clearStatus, figure, status } from "./harness.ts";
+import { clearStatus, figure, interleaved, status } from "./harness.ts";
 
 const bench = "transport";
 const SLICES = Number(process.env.PTS_BENCH_SLICES ?? 5);
@@ -103,23 +103,7 @@ function say(what: string): void {
   status(`transport bench [${++step}] ${what}`);
 }
 
-/** Something measured in slices: `run(ms)` works about ms milliseconds; returns ops done and, for latencies, samples. */
-type Subject = { name: string; run: (ms: number) => Promise<number> };
 
-/** Rates (ops/s) of the subjects, measured in turn, slice by slice. */
-async function interleaved(subjects: Subject[], slices = SLICES, sliceMs = SLICE_MS): Promise<number[]> {
-  const ops = subjects.map(() => 0);
-  const ms = subjects.map(() => 0);
-  for (let s = 0; s < slices; s++) {
-    for (const [i, subject] of subjects.entries()) {
-      say(`slice ${s + 1}/${slices}: ${subject.name}`);
-      const t0 = performance.now();
-      ops[i] += await subject.run(sliceMs);
-      ms[i] += performance.now() - t0;
-    }
-  }
-  return ops.map((n, i) => (n * 1000) / ms[i]);
-}
 
 /** Calls `one` back to back, `concurrency` at a time, for about ms milliseconds; returns the calls done. */
 async function loop(one: () => Promise<unknown>, ms: number, concurrency = 1, latencies?: number[]): Promise<number> {
@@ -182,7 +166,7 @@ async function main(): Promise<void> {
     const [ackRate, rawReqRate] = await interleaved([
       { name: "remote put with ack", run: (ms) => loop(() => ackCh.put(reading(++seq), ++ts), ms) },
       { name: "raw request/reply", run: (ms) => loop(() => nc.request(RAW.put, frame, { timeout: 5000 }), ms) },
-    ]);
+    ], SLICES, SLICE_MS, say);
     figure({ bench, figure: "remote put with ack, 1 in flight, vs raw request/reply", value: ackRate, unit: "msgs/s", baseline: rawReqRate, target: null });
 
     // ---- fire-and-forget put, bursts until the receiver has them all ----------------------
@@ -229,6 +213,8 @@ async function main(): Promise<void> {
         },
       ],
       SLICES,
+      SLICE_MS,
+      say,
     );
     figure({ bench, figure: "remote fire-and-forget put (until the host has all) vs raw publish (until a subscriber has all)", value: ffRate, unit: "msgs/s", baseline: rawPubRate, target: "ratio >= 0.8" });
     // Not a target: how much of the gap is one socket write per message rather than PTS's own work.
@@ -241,7 +227,7 @@ async function main(): Promise<void> {
     await interleaved([
       { name: "remote get(ts)", run: (ms) => loop(() => getCh.get(getTs0 + 1 + (k++ % GET_ITEMS)), ms, 1, getLat) },
       { name: "raw request/reply", run: (ms) => loop(() => nc.request(RAW.get, getRequest, { timeout: 5000 }), ms, 1, rawLat) },
-    ]);
+    ], SLICES, SLICE_MS, say);
     getLat.sort((a, b) => a - b);
     rawLat.sort((a, b) => a - b);
     const us = (x: number) => x * 1000;
@@ -263,6 +249,7 @@ async function main(): Promise<void> {
       ],
       SLICES,
       1000,
+      say,
     );
     figure({ bench, figure: `durable remote put to a sync channel (fsync), ${PRODUCERS} producers, vs JetStream file-storage acked publish (no fsync)`, value: durableRate, unit: "msgs/s", baseline: jsRate, target: "ratio >= 1.5" });
   } finally {
