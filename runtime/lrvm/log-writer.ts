@@ -21,7 +21,7 @@
 import fs from "node:fs";
 import { join } from "node:path";
 import { RvmError } from "./errors.ts";
-import { FILE_HEADER_BYTES, RECORD_HEADER_BYTES, encodeFileHeader, logFileName, sealRecord, writeRecordHeader } from "./log.ts";
+import { FILE_HEADER_BYTES, RECORD_HEADER_BYTES, encodeFileHeader, logFileName, sealRecord, viewOf, writeRecordHeader } from "./log.ts";
 import { fdatasync, syncDir } from "./fsync.ts";
 import type { RvmStats } from "./types.ts";
 
@@ -67,6 +67,8 @@ export class LogWriter {
   /** Bytes of the current file. */
   size: number;
   private buf = Buffer.allocUnsafe(INITIAL_BUFFER_BYTES);
+  /** A DataView over `buf`, for the header fields (see viewOf). */
+  private dv = viewOf(this.buf);
   /** Bytes of finished records in `buf`, not yet written. */
   private used = 0;
   private recordAt = 0;
@@ -111,10 +113,11 @@ export class LogWriter {
       const bigger = Buffer.allocUnsafe(Math.max(need, this.buf.length * 2));
       this.buf.copy(bigger, 0, 0, this.used);
       this.buf = bigger;
+      this.dv = viewOf(bigger);
     }
     this.recordAt = this.used;
     this.recordLength = length;
-    writeRecordHeader(this.buf, this.used, length, this.nextSeq, ranges);
+    writeRecordHeader(this.dv, this.used, length, this.nextSeq, ranges);
     return this.used + RECORD_HEADER_BYTES;
   }
 
@@ -122,9 +125,14 @@ export class LogWriter {
     return this.buf;
   }
 
+  /** A DataView over `buffer`, for the range headers. */
+  get view(): DataView {
+    return this.dv;
+  }
+
   /** Seals the reserved record; flush: resolves once it is on disk. */
   finish(flush: boolean): Promise<void> {
-    sealRecord(this.buf, this.recordAt, this.recordLength);
+    sealRecord(this.dv, this.recordAt, this.recordLength);
     this.used += this.recordLength;
     this.nextSeq++;
     if (flush) {

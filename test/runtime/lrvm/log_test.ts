@@ -19,6 +19,7 @@ import {
   sealRecord,
   writeRangeHeader,
   writeRecordHeader,
+  viewOf,
   writeU64,
 } from "../../../runtime/lrvm/log.ts";
 import { SegmentTable, TABLE_FILE, validateSegmentName } from "../../../runtime/lrvm/segment-table.ts";
@@ -31,14 +32,15 @@ function record(seq: number, ranges: Array<[number, number, Buffer]>): Buffer {
     ranges.length,
   );
   const buf = Buffer.alloc(len);
-  writeRecordHeader(buf, 0, len, seq, ranges.length);
+  const view = viewOf(buf);
+  writeRecordHeader(view, 0, len, seq, ranges.length);
   let p = RECORD_HEADER_BYTES;
   for (const [id, off, bytes] of ranges) {
-    writeRangeHeader(buf, p, id, bytes.length, off);
+    writeRangeHeader(view, p, id, bytes.length, off);
     bytes.copy(buf, p + RANGE_HEADER_BYTES);
     p += RANGE_HEADER_BYTES + bytes.length;
   }
-  sealRecord(buf, 0, len);
+  sealRecord(view, 0, len);
   return buf;
 }
 
@@ -69,7 +71,7 @@ t.test("log format - file header round trip; damage and other formats are refuse
 t.test("log format - u64 fields hold safe integers", async (t) => {
   const buf = Buffer.alloc(8);
   for (const v of [0, 1, 2 ** 32 - 1, 2 ** 32, 2 ** 52 + 5, Number.MAX_SAFE_INTEGER]) {
-    writeU64(buf, 0, v);
+    writeU64(viewOf(buf), 0, v);
     t.equal(readU64(buf, 0), v);
   }
 });
@@ -104,7 +106,7 @@ t.test("log format - record layout, checksum and ranges", async (t) => {
   t.equal(checkRecord(badCrc, 0, rec.length), "crc");
   const badRanges = Buffer.from(rec);
   badRanges.writeUInt32LE(3, 16); // claims 3 ranges
-  sealRecord(badRanges, 0, badRanges.length);
+  sealRecord(viewOf(badRanges), 0, badRanges.length);
   t.equal(checkRecord(badRanges, 0, rec.length), "ranges", "ranges that do not fill the record, even with a good checksum");
 });
 
