@@ -5,7 +5,8 @@
  *
  * Guarantees:
  * - `handle(item)` never rejects: it resolves to an Outcome (ok / failed / timed_out /
- *   dead_lettered) with the attempts made and the latency from handle() to the outcome.
+ *   dead_lettered) with the attempts made and the latency from handle() to the outcome, which
+ *   also goes into `latencyHistogram` (the distribution the metrics export).
  * - Each attempt gets `timeoutMs`; at the deadline its signal aborts (fetch, child processes and
  *   NATS flushes stop) and the attempt counts as a "timeout" even if it ignores the signal.
  * - An attempt that throws an ActuatorError with `retryable: false` is not retried; any other
@@ -24,7 +25,7 @@
  *   }
  */
 import type { Item } from "../channels/index.ts";
-import { Backoff, RateLimiter, now, sleep, toIso, type BackoffOptions } from "../runtime/index.ts";
+import { Backoff, LatencyHistogram, RateLimiter, now, sleep, toIso, type BackoffOptions } from "../runtime/index.ts";
 import { ActuatorError } from "./errors.ts";
 import type { Actuator, ActuatorOptions, ActuatorStats, DeadLetter, FailureReason, Outcome, OutcomeStatus } from "./types.ts";
 
@@ -41,6 +42,7 @@ export abstract class BaseActuator<T> implements Actuator<T> {
   private readonly closing = new AbortController();
   private closed: Promise<void> | undefined;
   private readonly counters: Omit<ActuatorStats, "name">;
+  readonly latencyHistogram = new LatencyHistogram();
 
   constructor(kind: string, options: ActuatorOptions = {}) {
     this.name = options.name ?? kind;
@@ -144,6 +146,7 @@ export abstract class BaseActuator<T> implements Actuator<T> {
     l.count++;
     l.sumMs += ms;
     l.lastMs = ms;
+    this.latencyHistogram.observe(ms / 1000);
     return outcome;
   }
 

@@ -3,7 +3,7 @@
  * counters of `actuator.stats()`.
  */
 import type { Bound, Channel, Item } from "../channels/index.ts";
-import type { BackoffOptions } from "../runtime/index.ts";
+import type { BackoffOptions, LatencyHistogram } from "../runtime/index.ts";
 
 /**
  * Why an attempt failed; each is a bounded counter in `stats().failures`.
@@ -86,6 +86,8 @@ export interface Actuator<T> {
   /** Acts on one item; never rejects: failures are outcomes. */
   handle(item: Item<T>): Promise<Outcome>;
   stats(): ActuatorStats;
+  /** From handle() to the outcome, retries included, in seconds: the metrics read it at scrape time. */
+  readonly latencyHistogram?: LatencyHistogram;
   /** Ends in-flight attempts and releases connections; idempotent. */
   close(): Promise<void>;
 }

@@ -11,7 +11,7 @@
  * - A trigger that throws never fails the put: its error goes to the runtime's onError.
  * - close() fails every pending wait with ChannelClosedError and refuses later puts.
  */
-import { type Codec, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";
+import { type Codec, type LatencyHistogram, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";
 import { ChannelClosedError, DuplicateTimestampError, ItemTooLargeError, WaitAbortedError, WaitTimeoutError } from "./errors.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { ItemSource } from "./itemsIterator.ts";
@@ -36,6 +36,10 @@ export class HostedChannel<T> implements ItemSource<T> {
   protected closed = false;
   puts = 0;
   evicted = 0;
+  /** get() and next() calls answered (counted by the handles: internal reads are not gets). */
+  gets = 0;
+  /** Put latencies, for channels whose puts wait for the disk (set by their handles). */
+  putLatency: LatencyHistogram | undefined;
 
   constructor(
     readonly name: string,

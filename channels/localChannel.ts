@@ -9,7 +9,7 @@
  * throwing synchronously; the answers of get variants are in time order.
  */
 import type { Observable } from "rxjs";
-import { type Codec, InvalidOptionError, isTimestamp, now, timestampError } from "../runtime/index.ts";
+import { type Codec, InvalidOptionError, LatencyHistogram, isTimestamp, now, timestampError } from "../runtime/index.ts";
 import type { Cursor, HostedChannel } from "./hostedChannel.ts";
 import { PersistentChannel } from "./persistentChannel.ts";
 import { ItemsIterator } from "./itemsIterator.ts";
@@ -26,6 +26,12 @@ export function bindingOf(handle: object): Binding | undefined {
 }
 
 export class LocalChannel<T> implements Channel<T> {
+  /**
+   * Where this handle's put latencies go: only puts that wait for the disk (persist "sync") are
+   * timed; every other put resolves at once, where two clock reads would cost more than the put.
+   */
+  private readonly putLatency: LatencyHistogram | undefined;
+
   constructor(
     private readonly hosted: HostedChannel<T>,
     private readonly cursor: Cursor,
@@ -33,6 +39,7 @@ export class LocalChannel<T> implements Channel<T> {
     readonly consumer?: string,
   ) {
     bindings.set(this as LocalChannel<unknown>, { hosted: hosted as HostedChannel<unknown>, cursor, consumer });
+    if (hosted instanceof PersistentChannel && hosted.mode === "sync") this.putLatency = hosted.putLatency ??= new LatencyHistogram();
   }
 
   get name(): string {
@@ -44,7 +51,10 @@ export class LocalChannel<T> implements Channel<T> {
   }
 
   put(value: T, ts?: number): Promise<void> {
-    return this.hosted.put(value, ts === undefined ? now() : ts);
+    const latency = this.putLatency;
+    if (latency === undefined) return this.hosted.put(value, ts === undefined ? now() : ts);
+    const started = performance.now();
+    return this.hosted.put(value, ts === undefined ? now() : ts).then(() => latency.observe((performance.now() - started) / 1000));
   }
 
   get(): Promise<Item<T>>;
@@ -52,6 +62,7 @@ export class LocalChannel<T> implements Channel<T> {
   get(which: "oldest" | "newest"): Promise<Item<T> | undefined>;
   get(lo: Bound, hi: Bound): Promise<Item<T>[]>;
   get(a?: Bound, b?: Bound): Promise<Item<T> | Item<T>[] | undefined> {
+    this.hosted.gets++;
     if (a === undefined) return this.hosted.take(this.cursor);
     try {
       if (b !== undefined) return Promise.resolve(this.hosted.range(a, b));
@@ -66,6 +77,7 @@ export class LocalChannel<T> implements Channel<T> {
 
   async next(afterTs: number, options: WaitOptions = {}): Promise<Item<T>> {
     if (!isTimestamp(afterTs)) throw timestampError(afterTs);
+    this.hosted.gets++;
     return this.hosted.nextAfter(afterTs, options.timeoutMs, options.signal);
   }
 

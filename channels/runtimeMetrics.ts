@@ -1,9 +1,10 @@
 /**
  * The runtime's own metrics — channels, storage (LRVM) and NATS — registered as collectors
  * that read the counters the channels, the journal and the transport already keep, at scrape
- * time (runtime/metrics.ts). Nothing here runs on a put.
+ * time (runtime/metrics.ts). Nothing here runs on a put or a get: they count into plain fields
+ * (HostedChannel `puts`, `gets`) and, where a put waits for the disk, a LatencyHistogram.
  */
-import type { Metrics, Samples, Transport } from "../runtime/index.ts";
+import { type HistogramSamples, LatencyHistogram, type Metrics, type Samples, type Transport } from "../runtime/index.ts";
 import type { HostedChannel } from "./hostedChannel.ts";
 import type { Journal } from "./persistence/journal.ts";
 
@@ -17,6 +18,12 @@ export function registerRuntimeMetrics(m: Metrics, channels: () => HostedChannel
     return out;
   };
   m.counter("pts_channel_puts_total", "Items put into the channel.", ["channel"], perChannel((h) => h.puts));
+  m.counter("pts_channel_gets_total", "get() and next() calls on the channel's handles in this runtime.", ["channel"], perChannel((h) => h.gets));
+  m.histogram("pts_channel_put_latency_seconds", "From put() to its resolution, for channels whose puts wait for the disk (persist sync).", ["channel"], (): HistogramSamples => {
+    const out: [{ channel: string }, LatencyHistogram][] = [];
+    for (const h of channels()) if (h.putLatency !== undefined) out.push([{ channel: h.name }, h.putLatency]);
+    return out;
+  });
   m.counter("pts_channel_evicted_total", "Items that left the live window (retention).", ["channel"], perChannel((h) => h.evicted));
   m.gauge("pts_channel_items", "Items in the live window.", ["channel"], perChannel((h) => h.stats().items));
   m.gauge("pts_channel_window_bytes", "Encoded bytes in the live window (channels with retain.bytes).", ["channel"], perChannel((h) => h.stats().bytes ?? undefined));
@@ -42,7 +49,8 @@ export function registerRuntimeMetrics(m: Metrics, channels: () => HostedChannel
   }
   if (transport) {
     m.gauge("pts_nats_connected", "1 while connected to NATS, 0 while disconnected or reconnecting.", [], () => [[{}, transport.connected ? 1 : 0]]);
-    const requests = m.histogram("pts_nats_request_duration_seconds", "NATS requests (lookups, gets, acknowledged puts, waits included) until their answer.", []);
+    const requests = new LatencyHistogram();
+    m.histogram("pts_nats_request_duration_seconds", "NATS requests (lookups, gets, acknowledged puts, waits included) until their answer.", [], () => [[{}, requests]]);
     transport.onRequest = (seconds) => requests.observe(seconds);
   }
 }

@@ -19,6 +19,8 @@ export type MetricDef = { name: string; type: MetricType; labels: readonly strin
 export const METRICS = [
   // channels (channels/runtimeMetrics.ts)
   { name: "pts_channel_puts_total", type: "counter", labels: ["channel"] },
+  { name: "pts_channel_gets_total", type: "counter", labels: ["channel"] },
+  { name: "pts_channel_put_latency_seconds", type: "histogram", labels: ["channel"] },
   { name: "pts_channel_evicted_total", type: "counter", labels: ["channel"] },
   { name: "pts_channel_items", type: "gauge", labels: ["channel"] },
   { name: "pts_channel_window_bytes", type: "gauge", labels: ["channel"] },
@@ -53,7 +55,7 @@ export const METRICS = [
   { name: "pts_sensor_errors_total", type: "counter", labels: ["sensor", "reason"] },
   { name: "pts_sensor_reconnects_total", type: "counter", labels: ["sensor"] },
   { name: "pts_actuator_outcomes_total", type: "counter", labels: ["actuator", "outcome"] },
-  { name: "pts_actuator_latency_seconds_sum", type: "counter", labels: ["actuator"] },
+  { name: "pts_actuator_latency_seconds", type: "histogram", labels: ["actuator"] },
   { name: "pts_actuator_retries_total", type: "counter", labels: ["actuator"] },
   // prom-client default metrics shown on the overview
   { name: "process_cpu_seconds_total", type: "counter", labels: [] },
@@ -96,6 +98,15 @@ const rate = (name: string, by: string) => `sum by (${by}) (rate(${name}[${RI}])
 const increase = (name: string, by: string) => `sum by (${by}) (increase(${name}[${RI}]))`;
 const quantile = (q: number, name: HistogramName, by: string) => `histogram_quantile(${q}, sum by (le, ${by}) (rate(${h(name, "bucket")}[${RI}])))`;
 
+/** A latency panel: the histogram's quantiles qs over the interval, one line per quantile and group. */
+function quantiles(title: string, description: string, name: HistogramName, by: string, qs: readonly number[]): PanelDef {
+  const legend = by
+    .split(", ")
+    .map((label) => `{{${label}}}`)
+    .join(" ");
+  return { title, description, kind: "timeseries", unit: "s", targets: qs.map((q) => ({ expr: quantile(q, name, by), legend: `${legend} p${Math.round(q * 100)}` })) };
+}
+
 const overview: DashboardDef = {
   uid: "pts-overview",
   file: "overview.json",
@@ -104,31 +115,13 @@ const overview: DashboardDef = {
   panels: [
     { title: "Throughput by stage", description: "Items each stage passed on per second (events for process, successful actions for actuate).", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_stage_items_out_total"), "pipeline, stage"), legend: "{{pipeline}} {{stage}}" }] },
     { title: "Input by stage", description: "Items entering each stage per second.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_stage_items_in_total"), "pipeline, stage"), legend: "{{pipeline}} {{stage}}" }] },
-    {
-      title: "End-to-end latency",
-      description: "From the sensor's timestamp to the action: p50, p95, p99.",
-      kind: "timeseries",
-      unit: "s",
-      targets: [0.5, 0.95, 0.99].map((q) => ({ expr: quantile(q, "pts_end_to_end_latency_seconds", "pipeline"), legend: `{{pipeline}} p${Math.round(q * 100)}` })),
-    },
-    {
-      title: "Process duration",
-      description: "Time the process stage spends on an item: p50 and p99.",
-      kind: "timeseries",
-      unit: "s",
-      targets: [0.5, 0.99].map((q) => ({ expr: quantile(q, "pts_stage_duration_seconds", "pipeline, stage"), legend: `{{pipeline}} {{stage}} p${Math.round(q * 100)}` })),
-    },
+    quantiles("End-to-end latency", "From the sensor's timestamp to the action: p50, p95, p99.", "pts_end_to_end_latency_seconds", "pipeline", [0.5, 0.95, 0.99]),
+    quantiles("Process duration", "Time the process stage spends on an item: p50 and p99.", "pts_stage_duration_seconds", "pipeline, stage", [0.5, 0.99]),
     { title: "Drops by reason", description: "Items dropped per second: stale (past their deadline) or shed (queue full).", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_stage_dropped_total"), "pipeline, stage, reason"), legend: "{{pipeline}} {{stage}} {{reason}}" }] },
     { title: "Stage errors by reason", description: "Items a stage failed on per second (timeouts included), and failed actions.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_stage_errors_total"), "pipeline, stage, reason"), legend: "{{pipeline}} {{stage}} {{reason}}" }] },
     { title: "Queue depth", description: "Items waiting in the prioritize queue.", kind: "timeseries", unit: "short", targets: [{ expr: `sum by (pipeline, stage) (${m("pts_stage_queue_depth")})`, legend: "{{pipeline}} {{stage}}" }] },
     { title: "NATS connected", description: "1 while connected to NATS, 0 while disconnected (only runtimes on NATS).", kind: "stat", unit: "none", targets: [{ expr: `min(${m("pts_nats_connected")})`, legend: "connected" }] },
-    {
-      title: "NATS request latency",
-      description: "Requests to channel hosts until their answer (waits of remote get()/next() included), p50 and p99.",
-      kind: "timeseries",
-      unit: "s",
-      targets: [0.5, 0.99].map((q) => ({ expr: quantile(q, "pts_nats_request_duration_seconds", "instance"), legend: `{{instance}} p${Math.round(q * 100)}` })),
-    },
+    quantiles("NATS request latency", "Requests to channel hosts until their answer (waits of remote get()/next() included), p50 and p99.", "pts_nats_request_duration_seconds", "instance", [0.5, 0.99]),
     { title: "CPU", description: "CPU time used by the PTS process, per second.", kind: "timeseries", unit: "percentunit", targets: [{ expr: `rate(${m("process_cpu_seconds_total")}[${RI}])`, legend: "{{instance}}" }] },
     {
       title: "Memory",
@@ -148,9 +141,11 @@ const channels: DashboardDef = {
   uid: "pts-channels",
   file: "channels.json",
   title: "PTS channels",
-  description: "Channels: puts, evictions, items, bytes, newest-item age, waiters.",
+  description: "Channels: puts, gets, put latency, evictions, items, bytes, newest-item age, waiters.",
   panels: [
     { title: "Puts", description: "Items put per second.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_channel_puts_total"), "channel"), legend: "{{channel}}" }] },
+    { title: "Gets", description: "get() and next() calls per second on the channel's handles in its runtime.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_channel_gets_total"), "channel"), legend: "{{channel}}" }] },
+    quantiles("Put latency", "From put() to its resolution, p50 and p99, for channels whose puts wait for the disk (persist sync).", "pts_channel_put_latency_seconds", "channel", [0.5, 0.99]),
     { title: "Evictions", description: "Items leaving the live window per second (retention).", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_channel_evicted_total"), "channel"), legend: "{{channel}}" }] },
     { title: "Items in the live window", description: "Items each channel holds in memory.", kind: "timeseries", unit: "short", targets: [{ expr: `sum by (channel) (${m("pts_channel_items")})`, legend: "{{channel}}" }] },
     { title: "Live window bytes", description: "Encoded bytes in the live window (channels with retain.bytes).", kind: "timeseries", unit: "bytes", targets: [{ expr: `sum by (channel) (${m("pts_channel_window_bytes")})`, legend: "{{channel}}" }] },
@@ -190,19 +185,20 @@ const sensorsActuators: DashboardDef = {
   uid: "pts-sensors-actuators",
   file: "sensors-actuators.json",
   title: "PTS sensors and actuators",
-  description: "Sensors: items, bytes, errors by reason, reconnects. Actuators: outcomes, mean latency, retries.",
+  description: "Sensors: items, bytes, errors by reason, reconnects. Actuators: outcomes, latency, retries.",
   panels: [
     { title: "Sensor items", description: "Frames or readings each sensor put per second.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_sensor_items_total"), "sensor"), legend: "{{sensor}}" }] },
     { title: "Sensor bytes", description: "Bytes of frames or readings each sensor put per second.", kind: "timeseries", unit: "Bps", targets: [{ expr: rate(m("pts_sensor_bytes_total"), "sensor"), legend: "{{sensor}}" }] },
     { title: "Sensor errors by reason", description: "Sensor errors per second: connect, stream, truncated, corrupt, read, process, put.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_sensor_errors_total"), "sensor, reason"), legend: "{{sensor}} {{reason}}" }] },
     { title: "Sensor reconnects", description: "Reconnects after a failure or an end, per interval.", kind: "timeseries", unit: "short", targets: [{ expr: increase(m("pts_sensor_reconnects_total"), "sensor"), legend: "{{sensor}}" }] },
     { title: "Actuator outcomes", description: "Items each actuator handled per second, by outcome (ok, failed, timed_out, dead_lettered).", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_actuator_outcomes_total"), "actuator, outcome"), legend: "{{actuator}} {{outcome}}" }] },
+    quantiles("Actuator latency", "From handle() to the outcome, retries included: p50, p95, p99.", "pts_actuator_latency_seconds", "actuator", [0.5, 0.95, 0.99]),
     {
       title: "Actuator mean latency",
       description: "Mean time from handle() to the outcome, retries included, over the interval.",
       kind: "timeseries",
       unit: "s",
-      targets: [{ expr: `${rate(m("pts_actuator_latency_seconds_sum"), "actuator")} / ${rate(m("pts_actuator_outcomes_total"), "actuator")}`, legend: "{{actuator}}" }],
+      targets: [{ expr: `${rate(h("pts_actuator_latency_seconds", "sum"), "actuator")} / ${rate(h("pts_actuator_latency_seconds", "count"), "actuator")}`, legend: "{{actuator}}" }],
     },
     { title: "Actuator retries", description: "Attempts after the first, per second.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_actuator_retries_total"), "actuator"), legend: "{{actuator}}" }] },
   ],

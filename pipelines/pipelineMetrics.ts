@@ -2,22 +2,25 @@
  * Pipeline metrics: stages (in, out, dropped by reason, queue depth, errors, duration),
  * end-to-end latency from the sensor's timestamp to the action, sensors and actuators.
  *
- * Counters are read from the pipelines' own stats at scrape time (collectors, registered once
- * per runtime for all its pipelines); only the two latency distributions are observed as items
- * pass, into histograms.
+ * Everything is read at scrape time (collectors, registered once per runtime for all its
+ * pipelines): counters from the pipelines' own stats, latency distributions from the
+ * LatencyHistograms each pipeline and actuator feeds with plain-number updates. So an item
+ * through a pipeline makes no prom-client call.
  */
-import type { Histogram } from "prom-client";
 import type { Actuator } from "../actuators/index.ts";
-import type { Labels, Metrics, Samples } from "../runtime/index.ts";
+import { type HistogramSamples, type Labels, LatencyHistogram, type Metrics, type Samples } from "../runtime/index.ts";
 import { liveViewPipelines } from "./liveViewPipelines.ts";
 import type { PipelineStats, Source } from "./types.ts";
 
+/** A pipeline as its metrics see it; `stats` is read on every scrape, so it must be cheap (no percentiles). */
 export type Watched = { stats: () => PipelineStats; sources: () => Source[]; actuators: () => Actuator<unknown>[] };
-export type PipelineHistograms = { duration: Histogram<string>; endToEnd: Histogram<string> };
+/** The distributions a pipeline feeds as items pass, in seconds. */
+export type PipelineHistograms = { duration: LatencyHistogram; endToEnd: LatencyHistogram };
+type Entry = Watched & { histograms: PipelineHistograms };
 
-const watched = new WeakMap<Metrics, Set<Watched>>();
+const watched = new WeakMap<Metrics, Set<Entry>>();
 
-/** Adds a pipeline to its runtime's metrics; returns the histograms to observe and a remover. */
+/** Adds a pipeline to its runtime's metrics; returns the histograms to feed and a remover. */
 export function watchPipeline(m: Metrics, p: Watched): { histograms: PipelineHistograms; unwatch: () => void } {
   let set = watched.get(m);
   if (!set) {
@@ -25,17 +28,20 @@ export function watchPipeline(m: Metrics, p: Watched): { histograms: PipelineHis
     watched.set(m, set);
     register(m, set);
   }
-  set.add(p);
-  const histograms = {
-    duration: m.histogram("pts_stage_duration_seconds", "Time the process stage spent on an item.", ["pipeline", "stage"]),
-    endToEnd: m.histogram("pts_end_to_end_latency_seconds", "From the sensor's timestamp to the action (or to the event, without actuators).", ["pipeline"]),
-  };
-  return { histograms, unwatch: () => set.delete(p) };
+  const entry: Entry = { ...p, histograms: { duration: new LatencyHistogram(), endToEnd: new LatencyHistogram() } };
+  set.add(entry);
+  return { histograms: entry.histograms, unwatch: () => set.delete(entry) };
 }
 
-function register(m: Metrics, set: Set<Watched>): void {
+function register(m: Metrics, set: Set<Entry>): void {
   liveViewPipelines(m);
-  const each = (read: (p: Watched, s: PipelineStats) => [Labels, number][]) => (): Samples => [...set].flatMap((p) => read(p, p.stats()));
+  m.histogram("pts_stage_duration_seconds", "Time the process stage spent on an item.", ["pipeline", "stage"], (): HistogramSamples =>
+    [...set].map((p) => [{ pipeline: p.stats().name, stage: "process" }, p.histograms.duration]),
+  );
+  m.histogram("pts_end_to_end_latency_seconds", "From the sensor's timestamp to the action (or to the event, without actuators).", ["pipeline"], (): HistogramSamples =>
+    [...set].map((p) => [{ pipeline: p.stats().name }, p.histograms.endToEnd]),
+  );
+  const each = (read: (p: Entry, s: PipelineStats) => [Labels, number][]) => (): Samples => [...set].flatMap((p) => read(p, p.stats()));
   m.counter("pts_stage_items_in_total", "Items that entered a stage.", ["pipeline", "stage"], each((_p, s) => [
     [{ pipeline: s.name, stage: "sense" }, s.stages.sense.out],
     [{ pipeline: s.name, stage: "prioritize" }, s.stages.prioritize.in],
@@ -71,7 +77,9 @@ function register(m: Metrics, set: Set<Watched>): void {
   m.counter("pts_actuator_outcomes_total", "Items an actuator handled, by outcome.", ["actuator", "outcome"], () =>
     actuators().flatMap((s) => Object.entries(s.outcomes).map(([outcome, n]) => [{ actuator: s.name, outcome }, n] as [Labels, number])),
   );
-  m.counter("pts_actuator_latency_seconds_sum", "Total time from handle() to the outcome, retries included.", ["actuator"], () => actuators().map((s) => [{ actuator: s.name }, s.latency.sumMs / 1000]));
+  m.histogram("pts_actuator_latency_seconds", "From handle() to the outcome, retries included.", ["actuator"], (): HistogramSamples =>
+    [...set].flatMap((p) => p.actuators().flatMap((a) => (a.latencyHistogram ? [[{ actuator: a.name }, a.latencyHistogram] as const] : []))),
+  );
   m.counter("pts_actuator_retries_total", "Attempts after the first.", ["actuator"], () => actuators().map((s) => [{ actuator: s.name }, s.retries]));
 }
 

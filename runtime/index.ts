@@ -10,5 +10,6 @@ export { nameToken, MAX_TOKEN } from "./token.ts";
 export { Backoff, type BackoffOptions, retry, type RetryOptions, sleep } from "./backoff.ts";
 export { RateLimiter } from "./rateLimiter.ts";
 export { seededRandom } from "./random.ts";
-export { Metrics, MetricsServerError, type MetricsOptions, type RouteHandler, type Labels, type Samples, DEFAULT_METRICS_PORT, LATENCY_BUCKETS } from "./metrics.ts";
+export { Metrics, MetricsServerError, type MetricsOptions, type RouteHandler, type Labels, type Samples, type HistogramSamples, DEFAULT_METRICS_PORT, PROCESS_METRICS_MS } from "./metrics.ts";
+export { LatencyHistogram, LATENCY_BUCKETS } from "./latencyHistogram.ts";
 export * from "./transport/index.ts";

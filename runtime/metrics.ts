@@ -2,10 +2,14 @@
  * Metrics: one prom-client registry per runtime, default process metrics included, and the
  * HTTP server for /metrics, /healthz and /readyz (127.0.0.1:9464 unless configured otherwise).
  *
- * Speed is designed in: the layers above keep plain counters in their own `stats()`, and
- * register *collectors* here that copy them into Prometheus metrics when Prometheus scrapes.
- * So a put or a commit costs nothing more with metrics on; only latencies that need a
- * distribution are observed as they happen, into histograms.
+ * Speed is designed in: the layers above keep plain numbers — counters in their own `stats()`,
+ * latency distributions in LatencyHistograms — and register *collectors* here that read them
+ * when Prometheus scrapes. So a put, a commit or an item through a pipeline makes no
+ * prom-client call with metrics on.
+ *
+ * A scrape is cheap too: the default process metrics (which read /proc, V8's heap statistics and
+ * the event-loop delay histogram, and cost several times all of PTS's own families together)
+ * are collected at most once per PROCESS_METRICS_MS and served from that text in between.
  *
  * Names follow Prometheus conventions: a `pts_` prefix, base units (`_seconds`, `_bytes`),
  * `_total` on counters; labels are bounded (channel, pipeline, stage, sensor, actuator, reason…).
@@ -14,6 +18,7 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { InvalidOptionError, PtsError } from "./errors.ts";
+import type { LatencyHistogram } from "./latencyHistogram.ts";
 
 export type MetricsOptions = { port?: number; host?: string };
 /** Answers a request for a path under a registered prefix. */
@@ -21,8 +26,12 @@ export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse,
 export type Labels = Record<string, string>;
 /** What a collector reports at scrape time: one value per label set. */
 export type Samples = Iterable<readonly [Labels, number]>;
+/** What a histogram collector reports at scrape time: one distribution per label set. */
+export type HistogramSamples = Iterable<readonly [Labels, LatencyHistogram]>;
 
 export const DEFAULT_METRICS_PORT = 9464;
+/** The default process metrics are collected at most this often; scrapes in between reuse them. */
+export const PROCESS_METRICS_MS = 1000;
 
 /** The metrics server could not listen (the port is taken, or the address is not this host's). */
 export class MetricsServerError extends PtsError {
@@ -33,48 +42,52 @@ export class MetricsServerError extends PtsError {
 }
 
 export class Metrics {
+  /** PTS's own metric families (collectors); the default process metrics are kept apart. */
   readonly registry = new Registry();
+  private readonly process = new Registry();
+  private processText: Promise<string> | undefined;
+  private processAt = -Infinity;
   private server: http.Server | undefined;
   private ready: () => boolean = () => true;
   private readonly routes: { prefix: string; handler: RouteHandler }[] = [];
 
   constructor() {
-    collectDefaultMetrics({ register: this.registry });
+    collectDefaultMetrics({ register: this.process });
   }
 
   /** A counter whose values are read from `read` at each scrape. */
   counter(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
-    new Counter({
-      name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect() {
-        this.reset();
-        for (const [labels, value] of read()) this.inc(labels, value);
-      },
-    });
+    this.collected<Counter<string>>(Counter, name, help, labelNames, read, (metric, labels, value) => metric.inc(labels, value));
   }
 
   /** A gauge whose values are read from `read` at each scrape. */
   gauge(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
-    new Gauge({
+    this.collected<Gauge<string>>(Gauge, name, help, labelNames, read, (metric, labels, value) => metric.set(labels, value));
+  }
+
+  /** A histogram (in seconds) whose distributions are read from `read` at each scrape. */
+  histogram(name: string, help: string, labelNames: readonly string[], read: () => HistogramSamples): void {
+    new CollectedHistogram(name, help, labelNames, this.registry, read);
+  }
+
+  private collected<M extends Counter<string> | Gauge<string>>(
+    Kind: new (config: { name: string; help: string; labelNames: readonly string[]; registers: Registry[]; collect: (this: M) => void }) => M,
+    name: string,
+    help: string,
+    labelNames: readonly string[],
+    read: () => Samples,
+    record: (metric: M, labels: Labels, value: number) => void,
+  ): void {
+    new Kind({
       name,
       help,
       labelNames,
       registers: [this.registry],
-      collect() {
+      collect(this: M) {
         this.reset();
-        for (const [labels, value] of read()) this.set(labels, value);
+        for (const [labels, value] of read()) record(this, labels, value);
       },
     });
-  }
-
-  /** A histogram fed as events happen (for latency distributions), in seconds. */
-  histogram(name: string, help: string, labelNames: readonly string[], buckets: number[] = LATENCY_BUCKETS): Histogram<string> {
-    const existing = this.registry.getSingleMetric(name);
-    if (existing) return existing as Histogram<string>;
-    return new Histogram({ name, help, labelNames, buckets, registers: [this.registry] });
   }
 
   /**
@@ -87,8 +100,14 @@ export class Metrics {
   }
 
   /** The text Prometheus scrapes. */
-  text(): Promise<string> {
-    return this.registry.metrics();
+  async text(): Promise<string> {
+    const now = performance.now();
+    if (this.processText === undefined || now - this.processAt >= PROCESS_METRICS_MS) {
+      this.processAt = now;
+      this.processText = this.process.metrics();
+    }
+    const [own, proc] = await Promise.all([this.registry.metrics(), this.processText]);
+    return own + proc;
   }
 
   /** Serves /metrics, /healthz and /readyz; resolves with the address it listens on. */
@@ -154,5 +173,39 @@ export class Metrics {
   }
 }
 
-/** Latency buckets from 0.5 ms to 30 s. */
-export const LATENCY_BUCKETS = [0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
+/**
+ * A prom-client histogram whose series come from LatencyHistograms at scrape time, so that
+ * observing stays a few plain-number updates (runtime/latencyHistogram.ts). It serves what a
+ * prom-client Histogram would: cumulative `_bucket` series with `le` first, `_sum`, `_count`.
+ */
+class CollectedHistogram extends Histogram<string> {
+  constructor(
+    private readonly family: string,
+    private readonly description: string,
+    labelNames: readonly string[],
+    registry: Registry,
+    private readonly read: () => HistogramSamples,
+  ) {
+    super({ name: family, help: description, labelNames, registers: [registry] });
+  }
+
+  /**
+   * What prom-client's registry serialises, and what its own `get()` builds on (untyped in its
+   * declarations): values with `le` as the label and the family's labels as shared ones.
+   */
+  async getForPromString(): Promise<{ name: string; help: string; type: string; aggregator: string; values: CollectedValue[] }> {
+    const values: CollectedValue[] = [];
+    for (const [labels, h] of this.read()) {
+      let cumulative = 0;
+      for (let i = 0; i <= h.bounds.length; i++) {
+        cumulative += h.counts[i];
+        values.push({ labels: { le: i < h.bounds.length ? h.bounds[i] : "+Inf" }, sharedLabels: labels, value: cumulative, metricName: `${this.family}_bucket` });
+      }
+      values.push({ labels: {}, sharedLabels: labels, value: h.sum, metricName: `${this.family}_sum` });
+      values.push({ labels: {}, sharedLabels: labels, value: h.count, metricName: `${this.family}_count` });
+    }
+    return { name: this.family, help: this.description, type: "histogram", aggregator: "sum", values };
+  }
+}
+
+type CollectedValue = { labels: Record<string, string | number>; sharedLabels: Labels; value: number; metricName: string };

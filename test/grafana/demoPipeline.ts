@@ -5,14 +5,31 @@
  *   the stored-items/bytes panels see LRVM commits and data files;
  * - its sense channel also bounds its bytes (retain.bytes), so the live-window-bytes panel has data;
  * - a second camera polls a snapshot URL where nothing listens (`--dead-camera URL`), so the
- *   sensor error and reconnect panels see real connect errors.
+ *   sensor error and reconnect panels see real connect errors;
+ * - a viewer reads the newest frame and the newest event a few times a second, as a dashboard
+ *   would, so the gets panel sees get() calls beyond the stages' start-up reads.
  *
  *   pts run test/grafana/demoPipeline.ts --data DIR --nats URL -- --events DIR --dead-camera http://127.0.0.1:PORT/snap.jpg
  */
 import type { Frame } from "../../sensors/index.ts";
 import { SnapshotCamera } from "../../sensors/index.ts";
 import { create as motionAlert, type MotionEvent } from "../../pipelines/examples/motion-alert.ts";
-import type { PipelineDefinition, Source } from "../../pipelines/index.ts";
+import type { PipelineContext, PipelineDefinition, Source } from "../../pipelines/index.ts";
+
+const VIEWER_MS = 250;
+
+/** Reads the newest item of each channel every VIEWER_MS. */
+function viewer(ctx: PipelineContext, names: readonly string[]): Source {
+  let timer: NodeJS.Timeout | undefined;
+  return {
+    start: () => {
+      timer = setInterval(() => {
+        for (const name of names) void ctx.rt.lookup(name).then((ch) => ch.get("newest")).catch(() => undefined);
+      }, VIEWER_MS);
+    },
+    stop: async () => clearInterval(timer),
+  };
+}
 
 export function create(args: readonly string[]): PipelineDefinition<Frame, MotionEvent> {
   const def = motionAlert(args);
@@ -27,6 +44,7 @@ export function create(args: readonly string[]): PipelineDefinition<Frame, Motio
         const own = await def.sense.sources(sink, ctx);
         const list: Source[] = Array.isArray(own) ? [...own] : [own];
         if (deadUrl !== undefined) list.push(new SnapshotCamera({ channel: sink, url: deadUrl, rate: 2, timeoutMs: 500 }));
+        list.push(viewer(ctx, [`${def.name}.sense`, `${def.name}.process`]));
         return list;
       },
     },

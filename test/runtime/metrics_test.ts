@@ -1,7 +1,7 @@
 import { createServer } from "node:net";
 import t from "tap";
 import { LogActuator, MetricsServerError, Runtime, SyntheticSource, pipeline, runPipeline, type SyntheticReading } from "../../index.ts";
-import { until } from "../helpers.ts";
+import { tempDir, until } from "../helpers.ts";
 import { Writable } from "node:stream";
 
 async function scrape(url: string): Promise<string> {
@@ -71,4 +71,45 @@ t.test("metrics - pipeline stages, sensors, actuators and end-to-end latency", a
   t.equal(value(text, 'pts_actuator_outcomes_total{actuator="quiet log",outcome="ok"}'), s.actuate.ok);
   t.equal(value(text, 'pts_end_to_end_latency_seconds_count{pipeline="warm"}'), s.actuate.in, "one latency observation per action");
   t.equal(value(text, 'pts_stage_duration_seconds_count{pipeline="warm",stage="process"}'), s.process.in);
+  const actuator = 'actuator="quiet log"';
+  t.equal(value(text, `pts_actuator_latency_seconds_count{${actuator}}`), s.actuate.in, "one actuator latency observation per item handled");
+  t.equal(value(text, `pts_actuator_latency_seconds_bucket{le="+Inf",${actuator}}`), s.actuate.in, "the +Inf bucket holds every observation");
+  t.ok(value(text, `pts_actuator_latency_seconds_sum{${actuator}}`)! >= 0);
+});
+
+t.test("metrics - channel gets: every get() and next() on a handle counts once", async (t) => {
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  t.teardown(() => rt.stop());
+  const ch = await rt.channel<number>("gate", { retain: { count: 10 } });
+  for (let ts = 1; ts <= 3; ts++) await ch.put(ts, ts);
+  let text = await scrape(rt.metricsAddress!.url);
+  t.equal(value(text, 'pts_channel_gets_total{channel="gate"}'), 0, "no gets yet: exported as 0");
+  await ch.get(1);
+  await ch.get("newest");
+  await ch.get(1, 3);
+  text = await scrape(rt.metricsAddress!.url);
+  t.equal(value(text, 'pts_channel_gets_total{channel="gate"}'), 3, "after 3 gets the counter is 3");
+  const other = await rt.lookup<number>("gate", { from: "oldest" });
+  await other.get();
+  await other.next(1);
+  text = await scrape(rt.metricsAddress!.url);
+  t.equal(value(text, 'pts_channel_gets_total{channel="gate"}'), 5, "gets through every handle of the channel count");
+  t.notMatch(text, /pts_channel_put_latency_seconds_count\{channel="gate"\}/, "memory channels resolve puts at once: no put latency series");
+});
+
+t.test("metrics - put latency of a persist sync channel: one observation per put, cumulative buckets", async (t) => {
+  const rt = await Runtime.start({ dataDir: await tempDir(t), metrics: { port: 0 } });
+  t.teardown(() => rt.stop());
+  const ch = await rt.channel<string>("ledger", { persist: { mode: "sync" } });
+  await ch.put("a", 1);
+  await ch.put("b", 2);
+  await t.rejects(ch.put("c", 2), "a refused put is not a latency");
+  const text = await scrape(rt.metricsAddress!.url);
+  t.match(text, /# TYPE pts_channel_put_latency_seconds histogram/);
+  t.equal(value(text, 'pts_channel_put_latency_seconds_count{channel="ledger"}'), 2);
+  t.equal(value(text, 'pts_channel_put_latency_seconds_bucket{le="+Inf",channel="ledger"}'), 2);
+  const buckets = [...text.matchAll(/^pts_channel_put_latency_seconds_bucket\{le="([^"]+)",channel="ledger"\} (\S+)$/gm)].map((x) => Number(x[2]));
+  t.equal(buckets.length, 16, "15 bounds and +Inf");
+  t.same(buckets, [...buckets].sort((a, b) => a - b), "buckets are cumulative");
+  t.ok(value(text, 'pts_channel_put_latency_seconds_sum{channel="ledger"}')! > 0, "a durable put takes time");
 });
