@@ -38,7 +38,10 @@ export class HostedChannel<T> implements ItemSource<T> {
   evicted = 0;
   /** get() and next() calls answered (counted by the handles: internal reads are not gets). */
   gets = 0;
-  /** Put latencies, for channels whose puts wait for the disk (set by their handles). */
+  /**
+   * Put latencies, timed by the handles once this is set: by the metrics, at their first scrape,
+   * for channels whose puts wait for the disk. Until then, and without metrics, no put is timed.
+   */
   putLatency: LatencyHistogram | undefined;
 
   constructor(

@@ -6,6 +6,7 @@
  */
 import { type HistogramSamples, LatencyHistogram, type Metrics, type Samples, type Transport } from "../runtime/index.ts";
 import type { HostedChannel } from "./hostedChannel.ts";
+import { PersistentChannel } from "./persistentChannel.ts";
 import type { Journal } from "./persistence/journal.ts";
 
 export function registerRuntimeMetrics(m: Metrics, channels: () => HostedChannel<unknown>[], journal: Journal | undefined, transport: Transport | undefined): void {
@@ -19,9 +20,11 @@ export function registerRuntimeMetrics(m: Metrics, channels: () => HostedChannel
   };
   m.counter("pts_channel_puts_total", "Items put into the channel.", ["channel"], perChannel((h) => h.puts));
   m.counter("pts_channel_gets_total", "get() and next() calls on the channel's handles in this runtime.", ["channel"], perChannel((h) => h.gets));
-  m.histogram("pts_channel_put_latency_seconds", "From put() to its resolution, for channels whose puts wait for the disk (persist sync).", ["channel"], (): HistogramSamples => {
+  // Only puts that wait for the disk are worth timing; the others resolve at once. Timing starts
+  // at the first scrape that sees the channel, so that nothing is timed that nobody reads.
+  m.histogram("pts_channel_put_latency_seconds", "From put() to its resolution, for channels whose puts wait for the disk (persist sync), since the first scrape.", ["channel"], (): HistogramSamples => {
     const out: [{ channel: string }, LatencyHistogram][] = [];
-    for (const h of channels()) if (h.putLatency !== undefined) out.push([{ channel: h.name }, h.putLatency]);
+    for (const h of channels()) if (h instanceof PersistentChannel && h.mode === "sync") out.push([{ channel: h.name }, (h.putLatency ??= new LatencyHistogram())]);
     return out;
   });
   m.counter("pts_channel_evicted_total", "Items that left the live window (retention).", ["channel"], perChannel((h) => h.evicted));

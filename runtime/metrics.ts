@@ -57,12 +57,12 @@ export class Metrics {
 
   /** A counter whose values are read from `read` at each scrape. */
   counter(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
-    this.collected<Counter<string>>(Counter, name, help, labelNames, read, (metric, labels, value) => metric.inc(labels, value));
+    this.collected(new Counter({ name, help, labelNames, registers: [this.registry] }), read);
   }
 
   /** A gauge whose values are read from `read` at each scrape. */
   gauge(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
-    this.collected<Gauge<string>>(Gauge, name, help, labelNames, read, (metric, labels, value) => metric.set(labels, value));
+    this.collected(new Gauge({ name, help, labelNames, registers: [this.registry] }), read);
   }
 
   /** A histogram (in seconds) whose distributions are read from `read` at each scrape. */
@@ -70,24 +70,18 @@ export class Metrics {
     new CollectedHistogram(name, help, labelNames, this.registry, read);
   }
 
-  private collected<M extends Counter<string> | Gauge<string>>(
-    Kind: new (config: { name: string; help: string; labelNames: readonly string[]; registers: Registry[]; collect: (this: M) => void }) => M,
-    name: string,
-    help: string,
-    labelNames: readonly string[],
-    read: () => Samples,
-    record: (metric: M, labels: Labels, value: number) => void,
-  ): void {
-    new Kind({
-      name,
-      help,
-      labelNames,
-      registers: [this.registry],
-      collect(this: M) {
-        this.reset();
-        for (const [labels, value] of read()) record(this, labels, value);
-      },
-    });
+  /**
+   * Serves `read`'s samples as the metric's values. They replace what prom-client would build
+   * from its own label map: filling that map at each scrape (reset, then inc or set per label
+   * set) hashed every label set again, for values the collectors already hold.
+   */
+  private collected(metric: Counter<string> | Gauge<string>, read: () => Samples): void {
+    const own = metric.get.bind(metric);
+    metric.get = async () => {
+      const out = await own();
+      out.values = Array.from(read(), ([labels, value]) => ({ labels, value }));
+      return out;
+    };
   }
 
   /**

@@ -97,14 +97,17 @@ t.test("metrics - channel gets: every get() and next() on a handle counts once",
   t.notMatch(text, /pts_channel_put_latency_seconds_count\{channel="gate"\}/, "memory channels resolve puts at once: no put latency series");
 });
 
-t.test("metrics - put latency of a persist sync channel: one observation per put, cumulative buckets", async (t) => {
+t.test("metrics - put latency of a persist sync channel: one observation per put after the first scrape, cumulative buckets", async (t) => {
   const rt = await Runtime.start({ dataDir: await tempDir(t), metrics: { port: 0 } });
   t.teardown(() => rt.stop());
   const ch = await rt.channel<string>("ledger", { persist: { mode: "sync" } });
-  await ch.put("a", 1);
-  await ch.put("b", 2);
-  await t.rejects(ch.put("c", 2), "a refused put is not a latency");
-  const text = await scrape(rt.metricsAddress!.url);
+  await ch.put("before", 1);
+  let text = await scrape(rt.metricsAddress!.url);
+  t.equal(value(text, 'pts_channel_put_latency_seconds_count{channel="ledger"}'), 0, "timing starts at the first scrape: nothing is timed that nobody reads");
+  await ch.put("a", 2);
+  await ch.put("b", 3);
+  await t.rejects(ch.put("c", 3), "a refused put is not a latency");
+  text = await scrape(rt.metricsAddress!.url);
   t.match(text, /# TYPE pts_channel_put_latency_seconds histogram/);
   t.equal(value(text, 'pts_channel_put_latency_seconds_count{channel="ledger"}'), 2);
   t.equal(value(text, 'pts_channel_put_latency_seconds_bucket{le="+Inf",channel="ledger"}'), 2);
