@@ -5,7 +5,9 @@
  * Records are encoded straight into one growable pending buffer (no allocation per commit)
  * and written to the file in one write per batch. Group commit: a flush-mode commit joins the
  * batch of the next fdatasync; commits that arrive while an fdatasync is in flight all share
- * the following one, so N concurrent committers cost about two fsyncs per round, not N.
+ * the following one, so N concurrent committers cost about two fsyncs per round, not N. A
+ * batch of one waiter has no group to form: it is written and fdatasynced synchronously on
+ * this thread, which spares a lone committer the thread pool's round trip.
  *
  * Guarantees:
  * - Records reach the file in sequence order; a promise returned by `finish(true)` or
@@ -79,6 +81,8 @@ export class LogWriter {
   private scheduled = false;
   private rotating = false;
   private next: Deferred | null = null;
+  /** Callers waiting on `next`. */
+  private waiters = 0;
   private inflight: Promise<void> | null = null;
   private rotations: Deferred[] = [];
   private failed: RvmError | null = null;
@@ -155,7 +159,8 @@ export class LogWriter {
     if (this.failed) return Promise.reject(this.failed);
     if (this.used === 0 && !this.dirty && this.next === null) return this.inflight ?? RESOLVED;
     if (this.next === null) this.next = deferred();
-    this.schedule(false);
+    this.waiters++;
+    this.schedule();
     return this.next.promise;
   }
 
@@ -164,29 +169,63 @@ export class LogWriter {
     if (this.failed) return Promise.reject(this.failed);
     const d = deferred();
     this.rotations.push(d);
-    this.schedule(false);
+    this.schedule();
     return d.promise;
   }
 
-  private schedule(afterIo: boolean): void {
+  private schedule(): void {
     if (this.syncing || this.scheduled) return;
     this.scheduled = true;
-    // At commit time a microtask batches every commit of the current tick. After an fsync,
-    // setImmediate lets the committers it just released commit again and join the next batch.
-    if (afterIo) setImmediate(this.pump);
-    else queueMicrotask(this.pump);
+    // setImmediate, not a microtask: every commit of this turn of the event loop, I/O callbacks
+    // included, joins the batch before the pump decides whether there is a group; after an
+    // fsync, the committers it just released commit again first.
+    setImmediate(this.pump);
   }
 
   private readonly pump = (): void => {
     this.scheduled = false;
     if (this.syncing || (this.next === null && this.rotations.length === 0)) return;
-    this.inflight = this.run();
+    if (this.waiters === 1 && this.rotations.length === 0) {
+      this.syncAlone();
+      return;
+    }
+    const running = this.run();
+    // A write that fails at once ends run() before it returns: nothing is in flight then.
+    if (this.syncing) this.inflight = running;
   };
+
+  /**
+   * The batch has one waiter, so no group can form: write and fdatasync on this thread. A lone
+   * committer measured about 0.8 of a raw fdatasync loop through the thread pool (fs.fdatasync)
+   * and about 0.95 this way. Commits that arrive meanwhile queue in the event loop and form
+   * the next batch, as they would behind an fdatasync in flight.
+   */
+  private syncAlone(): void {
+    const batch = this.next as Deferred;
+    this.next = null;
+    this.waiters = 0;
+    try {
+      this.writePending();
+      this.dirty = false;
+      const t0 = performance.now();
+      fs.fdatasyncSync(this.fd);
+      this.synced(t0);
+      batch.resolve();
+    } catch (err) {
+      batch.reject(this.fail(err));
+    }
+  }
+
+  private synced(startedAt: number): void {
+    this.stats.syncSeconds += (performance.now() - startedAt) / 1000;
+    this.stats.syncs++;
+  }
 
   private async run(): Promise<void> {
     this.syncing = true;
     const batch = this.next;
     this.next = null;
+    this.waiters = 0;
     const rotations = this.rotations.splice(0);
     if (rotations.length > 0) this.rotating = true;
     try {
@@ -194,8 +233,7 @@ export class LogWriter {
       this.dirty = false;
       const t0 = performance.now();
       await fdatasync(this.fd);
-      this.stats.syncSeconds += (performance.now() - t0) / 1000;
-      this.stats.syncs++;
+      this.synced(t0);
       batch?.resolve();
       if (rotations.length > 0) {
         const fd = await createLogFile(this.dir, this.epoch + 1, this.writtenSeq + 1);
@@ -213,12 +251,13 @@ export class LogWriter {
       const later = this.next as Deferred | null;
       later?.reject(e);
       this.next = null;
+      this.waiters = 0;
     } finally {
       this.syncing = false;
       this.rotating = false;
       this.inflight = null;
     }
-    if (this.next !== null || this.rotations.length > 0) this.schedule(true);
+    if (this.next !== null || this.rotations.length > 0) this.schedule();
   }
 
   private writePending(): void {

@@ -174,6 +174,19 @@ t.test("errors - EIO when the log cannot be written, for every later commit too"
   await rejectsCode(t, () => rvm.flush(), "EIO", seen);
 });
 
+t.test("errors - EIO for every commit of a group, whether one waits or several", async (t) => {
+  const rvm = await openRvm(t, t.testdir());
+  const seg = await rvm.map("a", 64);
+  (rvm as unknown as { writer: { fd: number } }).writer.fd = 2 ** 30;
+  // Two commits of one tick form a group (thread pool fdatasync), unlike the lone commit above.
+  const commits = [0, 8].map((offset) => {
+    const tx = rvm.begin();
+    tx.setRange(seg, offset, 4);
+    return tx.commit();
+  });
+  for (const c of commits) await rejectsCode(t, () => c, "EIO", seen);
+});
+
 t.test("errors - every registry code is thrown by a test above", async (t) => {
   t.same([...seen].filter((c) => c !== "none").sort(), Object.keys(RVM_ERROR_CODES).sort());
 });
