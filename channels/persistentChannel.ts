@@ -10,37 +10,45 @@
  * Modes:
  * - "sync": a put resolves once its record and index entry are durable; only then is the item
  *   visible. Concurrent puts share fsyncs (the Journal's group commit).
- * - "checkpoint": a put is visible at once; every `everyMs` (and at stop) one LRVM transaction
- *   makes the puts since the last checkpoint durable. A crash loses at most those.
+ * - "checkpoint": a put is visible at once; every `everyMs` (sooner once CHECKPOINT_BYTES are
+ *   pending, and at stop) one LRVM transaction makes the puts since the last checkpoint
+ *   durable. A crash loses at most those. A put costs a memory put plus encoding its record
+ *   into the pending log; the checkpoint seals and writes the log's buffers in bulk.
  *
  * Guarantees: a put that resolved in sync mode survives any crash; a duplicate timestamp is
  * detected against memory, pending items and disk alike.
  */
 import { DuplicateTimestampError, StoreFullError } from "./errors.ts";
 import { type Cursor, type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
-import type { ChannelStore, History, ItemToStore } from "./persistence/channelStore.ts";
+import type { ChannelStore, History, StoredItem } from "./persistence/channelStore.ts";
 import type { Journal, StoreWrite } from "./persistence/journal.ts";
+import { PendingLog } from "./persistence/pendingLog.ts";
+import { recordChunk } from "./persistence/recordChunk.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { Bound, ChannelStats, DuplicatePolicy, Item, PersistHandler, PersistOptions } from "./types.ts";
 import { type Codec, encodedSize } from "../runtime/index.ts";
 import { MAX_CONSUMERS } from "./persistence/format.ts";
-import { TimeIndex } from "./timeIndex.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
 
 export type StagedPut = { write: StoreWrite; done: () => void; failed: () => void };
 export const DEFAULT_CHECKPOINT_MS = 1000;
+/**
+ * Pending bytes that start a checkpoint before everyMs is up: they bound the memory pending
+ * items take, and the work that rt.stop() (or a crash) finds left, at high put rates.
+ */
+export const CHECKPOINT_BYTES = 32 * 1024 * 1024;
 
 export class PersistentChannel<T> extends HostedChannel<T> {
   /** The window holds every item with ts >= floor. */
   private floor = 0;
   /**
    * Checkpoint mode: items put (and visible) but not yet durable — `pending` since the last
-   * checkpoint began, `flushing` while a checkpoint makes its items durable. Time indexes: in
-   * time order, appends in O(1), lookups in O(log n).
+   * checkpoint began, `flushing` while a checkpoint makes its items durable. Encoded records
+   * with time indexes: appends in O(1), lookups in O(log n), no object per item.
    */
-  private pending = new TimeIndex<T>(false);
-  private flushing: TimeIndex<T> | undefined;
+  private pending = new PendingLog();
+  private flushing: PendingLog | undefined;
   /** The newest timestamp ever put or stored here: a put after it cannot be a duplicate. */
   private newestSeen = -1;
   /** Sync mode: timestamps of puts being made durable, not yet visible. */
@@ -90,17 +98,19 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   override put(value: T, ts: number): Promise<void> {
     if (this.mode === "checkpoint") {
       let size: number;
+      const item: Item<T> = { ts, value };
       try {
         size = this.admit(value, ts);
         if (this.holds(ts) && this.duplicate(ts)) return RESOLVED;
+        // Encoded now, while the value is at hand: the checkpoint only seals and writes.
+        this.pending.append(ts, this.payloadOf(item));
       } catch (err) {
         return Promise.reject(err);
       }
-      const item: Item<T> = { ts, value };
-      if (this.pending.insert(item, 0) !== undefined) this.pending.replace(item, 0);
       if (ts > this.newestSeen) this.newestSeen = ts;
       this.show(item, size);
-      this.timer ??= setTimeout(() => void this.checkpoint().catch((err: unknown) => this.reportError(err, `checkpoint of channel ${JSON.stringify(this.name)}`)), this.everyMs);
+      if (this.pending.bytes >= CHECKPOINT_BYTES && this.checkpointing === undefined) this.checkpointSoon();
+      else this.timer ??= setTimeout(this.checkpointSoon, this.everyMs);
       return RESOLVED;
     }
     let staged: StagedPut | undefined;
@@ -124,10 +134,10 @@ export class PersistentChannel<T> extends HostedChannel<T> {
    */
   stage(value: T, ts: number): StagedPut | undefined {
     const size = this.admit(value, ts);
-    const replace = this.holds(ts);
-    if (replace && this.duplicate(ts)) return undefined;
+    const held = this.holds(ts);
+    if (held && this.duplicate(ts)) return undefined;
     const item: Item<T> = { ts, value };
-    const write = { store: this.store, items: [this.toStore(item, replace)], history: this.history };
+    const write = { store: this.store, chunks: [recordChunk(ts, this.payloadOf(item))], history: this.history };
     this.inflight.add(ts);
     if (ts > this.newestSeen) this.newestSeen = ts;
     return {
@@ -150,6 +160,10 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     return this.journal.submit({ writes: [], cursors: [{ store: this.store, consumer, after }] });
   }
 
+  private readonly checkpointSoon = (): void => {
+    this.checkpoint().catch((err: unknown) => this.reportError(err, `checkpoint of channel ${JSON.stringify(this.name)}`));
+  };
+
   /** Makes every checkpoint-mode put so far durable in one LRVM transaction. */
   async checkpoint(): Promise<void> {
     if (this.timer !== undefined) clearTimeout(this.timer);
@@ -158,17 +172,15 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     if (this.mode !== "checkpoint" || this.pending.size === 0) return;
     const flushing = this.pending;
     this.flushing = flushing;
-    this.pending = new TimeIndex<T>(false);
-    const storedNewest = this.store.newestTs() ?? -1;
+    this.pending = new PendingLog();
     const run = (async () => {
-      const items = flushing.range(0, Number.MAX_SAFE_INTEGER);
-      // Only a timestamp the store may already hold can be a replacement: the rest skip the lookup.
-      const toStore = items.map((item) => this.toStore(item, item.ts <= storedNewest && this.store.has(item.ts)));
       try {
-        await this.journal.submit({ writes: [{ store: this.store, items: toStore, history: this.history }], cursors: [] });
+        await this.journal.submit({ writes: [{ store: this.store, chunks: flushing.chunks(), history: this.history }], cursors: [] });
+        flushing.release();
       } catch (err) {
         // Not durable: keep the items for the next checkpoint (newer puts of the same ts win).
-        for (const item of items) if (this.pending.at(item.ts) === undefined) this.pending.insert(item, 0);
+        flushing.absorb(this.pending);
+        this.pending = flushing;
         throw err;
       } finally {
         this.flushing = undefined;
@@ -182,14 +194,14 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     }
   }
 
-  /** The journal entries that store `item` (through the persist triggers) and nothing else. */
-  toStore(item: Item<T>, replace: boolean): ItemToStore {
+  /** The bytes that store `item`: its value through the persist triggers, then the codec. */
+  private payloadOf(item: Item<T>): Uint8Array {
     let value = item.value;
     for (const h of this.persistHandlers) {
       const pickled = h({ ts: item.ts, value });
       if (pickled !== undefined) value = pickled;
     }
-    return { ts: item.ts, payload: this.codec.encode(value), replace };
+    return this.codec.encode(value);
   }
 
   onPersist(handler: PersistHandler<T>): () => void {
@@ -208,12 +220,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   private holds(ts: number): boolean {
     if (ts > this.newestSeen) return false; // the usual in-order put: nothing to look up
     if (ts >= this.floor && this.index.at(ts) !== undefined) return true;
-    return this.unstoredAt(ts) !== undefined || this.inflight.has(ts) || this.store.has(ts);
-  }
-
-  /** A checkpoint-mode item not yet durable, exactly at ts. */
-  private unstoredAt(ts: number): Item<T> | undefined {
-    return this.pending.at(ts) ?? this.flushing?.at(ts);
+    return this.pending.has(ts) || this.flushing?.has(ts) === true || this.inflight.has(ts) || this.store.has(ts);
   }
 
   protected override evict(n: number): void {
@@ -224,9 +231,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
 
   override at(ts: number): Item<T> | undefined {
     if (ts >= this.floor) return this.index.at(ts);
-    const p = this.unstoredAt(ts);
-    if (p) return p;
-    const stored = this.store.at(ts);
+    const stored = this.pending.at(ts) ?? this.flushing?.at(ts) ?? this.store.at(ts);
     return stored && this.decode(stored.ts, stored.payload);
   }
 
@@ -241,20 +246,21 @@ export class PersistentChannel<T> extends HostedChannel<T> {
 
   override firstAfter(afterTs: number): Item<T> | undefined {
     if (afterTs + 1 >= this.floor) return this.index.firstAfter(afterTs);
+    // At equal timestamps the newer copy wins: pending, then flushing, then the store.
     let best = this.pending.firstAfter(afterTs);
     const f = this.flushing?.firstAfter(afterTs);
     if (f && (!best || f.ts < best.ts)) best = f;
     const stored = this.store.firstAfter(afterTs);
-    if (stored && (!best || stored.ts < best.ts)) return this.decode(stored.ts, stored.payload);
-    return best;
+    if (stored && (!best || stored.ts < best.ts)) best = stored;
+    return best && this.decode(best.ts, best.payload);
   }
 
   protected override rangeTs(lo: number, hi: number): Item<T>[] {
     if (lo >= this.floor) return this.index.range(lo, hi);
-    const old = this.store.range(lo, Math.min(hi, this.floor - 1)).map((s) => this.decode(s.ts, s.payload));
     const top = Math.min(hi, this.floor - 1);
+    const old = this.store.range(lo, top);
     const extra = [...(this.flushing?.range(lo, top) ?? []), ...this.pending.range(lo, top)];
-    const merged = extra.length === 0 ? old : mergeUnique(old, extra);
+    const merged = (extra.length === 0 ? old : mergeUnique(old, extra)).map((s) => this.decode(s.ts, s.payload));
     return hi >= this.floor ? merged.concat(this.index.range(this.floor, hi)) : merged;
   }
 
@@ -293,8 +299,9 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   }
 }
 
-function mergeUnique<T>(a: Item<T>[], b: Item<T>[]): Item<T>[] {
-  const byTs = new Map<number, Item<T>>();
+/** a and b merged in time order; at equal timestamps b's item wins. */
+function mergeUnique(a: StoredItem[], b: StoredItem[]): StoredItem[] {
+  const byTs = new Map<number, StoredItem>();
   for (const i of a) byTs.set(i.ts, i);
   for (const i of b) byTs.set(i.ts, i);
   return [...byTs.values()].sort((x, y) => x.ts - y.ts);

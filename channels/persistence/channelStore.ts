@@ -6,24 +6,25 @@
  * the record: O(log n), never a scan. A damaged record is skipped and reported, never returned.
  *
  * Writes happen in three steps, called by the Journal in order (see format.ts, section 5):
- * `write()` appends records to data files (rolling and growing indexes as needed), the Journal
- * syncs `dirtyFiles()`, then `apply()` puts the index entries, watermarks, file table and
- * history drops into the LRVM transaction. After the commit `committed()` publishes the new
- * state; after a failure `rewind()` forgets it.
+ * `write()` seals chunks of records (recordChunk.ts) and appends each with one write per data
+ * file it reaches, rolling files and growing indexes as needed; the Journal syncs
+ * `dirtyFiles()`; then `apply()` puts the index entries, watermarks, file table and history
+ * drops into the LRVM transaction. A batch in time order and newer than everything stored (the
+ * usual checkpoint) appends its entries with one copy per file, declared as one range. After
+ * the commit `committed()` publishes the new state; after a failure `rewind()` forgets it.
  */
 import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
 import { join } from "node:path";
 import type { Rvm, Segment } from "../../runtime/lrvm/index.ts";
 import { nameToken } from "../../runtime/index.ts";
 import { ChannelMeta } from "./channelMeta.ts";
-import { DataFile, encodeRecord, type RecordRef, recordPayload } from "./dataFile.ts";
+import { DataFile, type RecordRef, recordPayload } from "./dataFile.ts";
 import { type ByteRange, FileIndex } from "./fileIndex.ts";
-import { FILE_ROLL_BYTES, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
+import { ENTRY_SIZE, FILE_ROLL_BYTES, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
+import { type RecordChunk, sealRecords } from "./recordChunk.ts";
 import { StoreCorruptError, StoreFullError } from "../errors.ts";
 
 export type StoredItem = { ts: number; payload: Uint8Array };
-/** An item to store; `replace` when it takes the place of a stored item at the same ts. */
-export type ItemToStore = StoredItem & { replace?: boolean };
 export type History = { ms?: number; bytes?: number };
 
 type StoreFile = { n: number; data: DataFile; index: FileIndex };
@@ -31,13 +32,15 @@ type StoreFile = { n: number; data: DataFile; index: FileIndex };
 /** The largest span of a data file read in one go by a range query. */
 const MAX_SPAN_READ = 16 * 1024 * 1024;
 
-/** What write() did, for apply(): where each record landed, and files it created. */
-export type WritePlan = {
-  store: ChannelStore;
-  placed: { file: StoreFile; ts: number; ref: RecordRef; replace: boolean }[];
-  created: StoreFile[];
-  grown: StoreFile[];
-};
+/** Records appended to one data file with one write; `entries` holds their index entries. */
+type Run = { file: StoreFile; entries: Buffer };
+
+/**
+ * What write() did, for apply(): the runs it appended, and files it created or grew.
+ * `appends`: the batch is in strictly increasing time order and newer than everything stored,
+ * so its entries go at the ends of the indexes in bulk, with no lookup per item.
+ */
+export type WritePlan = { store: ChannelStore; runs: Run[]; created: StoreFile[]; grown: StoreFile[]; appends: boolean };
 
 export type OpenReport = { cutBytes: number; orphans: number };
 
@@ -242,39 +245,42 @@ export class ChannelStore {
     return { ts, payload };
   }
 
-  /** Step 1: appends the records; rolls to a new file or grows the index where needed. */
-  async write(items: readonly ItemToStore[]): Promise<WritePlan> {
-    const plan: WritePlan = { store: this, placed: [], created: [], grown: [] };
-    const records = items.map((it) => encodeRecord(it.ts, it.payload));
-    let start = 0;
-    while (start < items.length) {
-      let file = this.files.at(-1);
-      if (!file || file.index.count + pendingIn(plan, file) >= IDX_CAPACITY || file.data.end >= FILE_ROLL_BYTES) {
-        file = await this.createFile(plan);
+  /**
+   * Step 1: appends the chunks' records, sealed, each chunk with as few writes as the files it
+   * spans; rolls to a new file or grows the index where needed. A record whose ts is already
+   * stored replaces it (the channel let it through on purpose), as does a later record of the
+   * same ts.
+   */
+  async write(chunks: readonly RecordChunk[]): Promise<WritePlan> {
+    const plan: WritePlan = { store: this, runs: [], created: [], grown: [], appends: true };
+    let last = this.newestTs() ?? -1;
+    let left = 0;
+    for (const c of chunks) left += c.count;
+    for (const chunk of chunks) {
+      let at = 0;
+      let inChunk = chunk.count;
+      while (inChunk > 0) {
+        let file = this.files.at(-1);
+        if (!file || slotsUsed(plan, file) >= IDX_CAPACITY || file.data.end >= FILE_ROLL_BYTES) file = await this.createFile(plan, left);
+        const max = Math.min(inChunk, IDX_CAPACITY - slotsUsed(plan, file));
+        const entries = Buffer.allocUnsafe(max * ENTRY_SIZE);
+        const sealed = sealRecords(chunk, at, max, FILE_ROLL_BYTES - file.data.end, file.data.end, entries, last);
+        await this.ensureSlots(plan, file, slotsUsed(plan, file) + sealed.count);
+        await file.data.write(chunk.bytes, at, sealed.end);
+        plan.runs.push({ file, entries: sealed.count === max ? entries : entries.subarray(0, sealed.count * ENTRY_SIZE) });
+        if (!sealed.ascending) plan.appends = false;
+        last = sealed.lastTs;
+        at = sealed.end;
+        inChunk -= sealed.count;
+        left -= sealed.count;
       }
-      // As many records as fit this file, by count and by bytes (at least one).
-      const room = IDX_CAPACITY - file.index.count - pendingIn(plan, file);
-      let end = start;
-      let bytes = file.data.end;
-      while (end < items.length && end - start < room && (end === start || bytes + records[end].bytes.byteLength <= FILE_ROLL_BYTES)) {
-        bytes += records[end].bytes.byteLength;
-        end++;
-      }
-      await this.ensureSlots(plan, file, file.index.count + pendingIn(plan, file) + (end - start));
-      const chunk = records.slice(start, end);
-      const offsets = file.data.append(chunk.map((r) => r.bytes));
-      for (let j = 0; j < chunk.length; j++) {
-        const it = items[start + j];
-        plan.placed.push({ file, ts: it.ts, ref: { offset: offsets[j], length: chunk[j].bytes.byteLength, crc: chunk[j].crc }, replace: it.replace === true });
-      }
-      start = end;
     }
     return plan;
   }
 
   /** Data files that step 1 wrote, to be synced before the transaction commits. */
   static dirtyFiles(plan: WritePlan): DataFile[] {
-    return [...new Set(plan.placed.map((p) => p.file.data))];
+    return [...new Set(plan.runs.map((r) => r.file.data))];
   }
 
   /** Step 3: the byte ranges of index entries, watermarks, file table and history drops. */
@@ -285,25 +291,31 @@ export class ChannelStore {
       for (const r of this.meta.addFile(f.n, f.index.capacity)) ranges.push(r);
     }
     for (const f of plan.grown) ranges.push(this.meta.setSlots(this.slotOf(f), f.index.capacity));
-    for (const p of plan.placed) {
-      if (p.replace) {
-        for (const old of this.files) {
-          const i = old.index.find(p.ts);
-          if (i >= 0) old.index.remove(i); // its new record wins
-        }
-      }
-      p.file.index.insert(p.ts, p.ref);
+    for (const run of plan.runs) {
+      if (plan.appends) run.file.index.appendEntries(run.entries);
+      else for (let at = 0; at < run.entries.byteLength; at += ENTRY_SIZE) this.place(run.file, run.entries, at);
     }
     for (const f of this.files) for (const r of f.index.takeDirty()) ranges.push(r);
-    for (const f of new Set(plan.placed.map((p) => p.file))) ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.end));
+    for (const f of new Set(plan.runs.map((r) => r.file))) ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.end));
     const dropped = this.expired(history);
     if (dropped.length > 0) for (const r of this.meta.dropOldest(dropped.length)) ranges.push(r);
     return { ranges, dropped };
   }
 
+  /** Inserts one entry into file f's index, removing any entry at the same ts: its new record wins. */
+  private place(f: StoreFile, entries: Buffer, at: number): void {
+    const ts = entries.readDoubleLE(at);
+    for (const old of this.files) {
+      if (ts < old.index.minTs() || ts > old.index.maxTs()) continue;
+      const i = old.index.find(ts);
+      if (i >= 0) old.index.remove(i);
+    }
+    f.index.insertEntry(entries, at);
+  }
+
   /** After the commit: watermarks move, dropped files leave. */
   async committed(plan: WritePlan, dropped: StoreFile[]): Promise<void> {
-    for (const f of new Set(plan.placed.map((p) => p.file))) f.data.commit();
+    for (const f of new Set(plan.runs.map((r) => r.file))) f.data.commit();
     if (dropped.length === 0) return;
     this.files = this.files.slice(dropped.length);
     for (const f of dropped) {
@@ -365,11 +377,12 @@ export class ChannelStore {
     return this.files.slice(0, k);
   }
 
-  private async createFile(plan: WritePlan): Promise<StoreFile> {
+  /** A new data file, its index segment sized for the `expected` items about to go in. */
+  private async createFile(plan: WritePlan, expected: number): Promise<StoreFile> {
     if (this.files.length >= MAX_FILES) throw new StoreFullError(this.name, "data files", `at most ${MAX_FILES} data files; set persist.history to drop old ones`);
     const n = Math.max(this.meta.nextFile, ...this.files.map((f) => f.n + 1));
     const { file } = DataFile.open(n, join(this.dir, dataFileName(n)), 0);
-    const seg: Segment = await this.rvm.map(indexSegment(this.token, n), indexBytes(IDX_INITIAL));
+    const seg: Segment = await this.rvm.map(indexSegment(this.token, n), indexBytes(slotsFor(expected, IDX_INITIAL)));
     const created: StoreFile = { n, data: file, index: new FileIndex(seg) };
     created.index.init(n);
     this.files.push(created);
@@ -377,21 +390,30 @@ export class ChannelStore {
     return created;
   }
 
-  /** Remaps the file's index segment larger (doubling) until it has `needed` slots. */
+  /**
+   * Remaps the file's index segment larger (at least doubling) until it has `needed` slots.
+   * Remapping makes the LRVM truncate its log first, so a file grows in few, large steps.
+   */
   private async ensureSlots(plan: WritePlan, f: StoreFile, needed: number): Promise<void> {
     if (needed <= f.index.capacity) return;
-    let slots = f.index.capacity;
-    while (slots < needed) slots = Math.min(IDX_CAPACITY, slots * 2);
     const name = f.index.seg.name;
     await this.rvm.unmap(f.index.seg);
-    f.index.seg = await this.rvm.map(name, indexBytes(slots));
+    f.index.seg = await this.rvm.map(name, indexBytes(slotsFor(needed, f.index.capacity * 2)));
     if (!plan.grown.includes(f) && !plan.created.includes(f)) plan.grown.push(f);
   }
 }
 
-function pendingIn(plan: WritePlan, f: StoreFile): number {
-  let n = 0;
-  for (const p of plan.placed) if (p.file === f) n++;
+/** Index slots for `needed` entries: a power of two, at least `least`, at most IDX_CAPACITY. */
+function slotsFor(needed: number, least: number): number {
+  let slots = IDX_INITIAL;
+  while (slots < needed || slots < least) slots *= 2;
+  return Math.min(IDX_CAPACITY, slots);
+}
+
+/** Index slots of file f in use once the plan commits. */
+function slotsUsed(plan: WritePlan, f: StoreFile): number {
+  let n = f.index.count;
+  for (const r of plan.runs) if (r.file === f) n += r.entries.byteLength / ENTRY_SIZE;
   return n;
 }
 

@@ -15,16 +15,8 @@ import { RECORD_CRC_AT, RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS
 
 export type RecordRef = { offset: number; length: number; crc: number };
 
-/** Builds a record: header and payload in one buffer, so one write carries it. */
-export function encodeRecord(ts: number, payload: Uint8Array): { bytes: Buffer; crc: number } {
-  const bytes = Buffer.allocUnsafe(RECORD_HEADER + payload.byteLength);
-  bytes.writeUInt32LE(RECORD_MAGIC, 0);
-  bytes.writeUInt32LE(payload.byteLength, RECORD_LENGTH_AT);
-  bytes.writeDoubleLE(ts, RECORD_TS_AT);
-  bytes.set(payload, RECORD_HEADER);
-  const crc = crc32(bytes.subarray(RECORD_HEADER), crc32(bytes.subarray(RECORD_LENGTH_AT, RECORD_CRC_AT)));
-  bytes.writeUInt32LE(crc, RECORD_CRC_AT);
-  return { bytes, crc };
+function writeAt(fd: number, bytes: Buffer, from: number, length: number, position: number): Promise<number> {
+  return new Promise((resolve, reject) => fs.write(fd, bytes, from, length, position, (err, n) => (err ? reject(err) : resolve(n))));
 }
 
 export class DataFile {
@@ -49,20 +41,18 @@ export class DataFile {
     return { file: new DataFile(n, path, fd, watermark, watermark), cut };
   }
 
-  /** Appends records at `end`; returns where each landed. */
-  append(records: readonly Buffer[]): number[] {
-    const offsets: number[] = [];
-    let at = this.end;
-    for (const r of records) {
-      offsets.push(at);
-      at += r.byteLength;
+  /**
+   * Writes bytes [from, to) of `bytes` (whole records) at `end`, then moves `end` past them. The
+   * write runs on libuv's thread pool, so puts go on while a checkpoint's megabytes reach the
+   * page cache.
+   */
+  async write(bytes: Buffer, from: number, to: number): Promise<void> {
+    for (let at = from; at < to; ) {
+      const n = await writeAt(this.fd, bytes, at, to - at, this.end + at - from);
+      if (n === 0) throw new Error(`short write to ${this.path}: ${at - from} of ${to - from} bytes (disk full?)`);
+      at += n;
     }
-    const total = at - this.end;
-    // Regular files take a whole writev unless the disk is full, which is an error anyway.
-    const written = fs.writevSync(this.fd, records as Buffer[], this.end);
-    if (written !== total) throw new Error(`short write to ${this.path}: ${written} of ${total} bytes (disk full?)`);
-    this.end = at;
-    return offsets;
+    this.end += to - from;
   }
 
   sync(): Promise<void> {

@@ -96,17 +96,27 @@ export class FileIndex {
     return i < this.count && this.tsAt(i) === ts ? i : -1;
   }
 
-  /** Inserts an entry in ts order; the caller has checked capacity and uniqueness. */
-  insert(ts: number, ref: RecordRef): void {
+  /**
+   * Appends the entries `src` holds (ENTRY_SIZE bytes each, format.ts) after the last one, with
+   * one copy: the caller has checked capacity, and that they are in order and newer than all.
+   */
+  appendEntries(src: Buffer): void {
+    const n = this.count;
+    const at = IDX_HEADER + n * ENTRY_SIZE;
+    src.copy(this.seg.data, at);
+    this.seg.data.writeUInt32LE(n + src.byteLength / ENTRY_SIZE, IDX_COUNT_AT);
+    this.mark(at, at + src.byteLength);
+  }
+
+  /** Inserts the entry at byte `from` of `src` in ts order; the caller has checked capacity and uniqueness. */
+  insertEntry(src: Buffer, from: number): void {
+    const ts = src.readDoubleLE(from);
     const n = this.count;
     const i = n === 0 || ts > this.tsAt(n - 1) ? n : this.lowerBound(ts);
     const at = IDX_HEADER + i * ENTRY_SIZE;
     const d = this.seg.data;
     if (i < n) d.copyWithin(at + ENTRY_SIZE, at, IDX_HEADER + n * ENTRY_SIZE);
-    d.writeDoubleLE(ts, at);
-    d.writeDoubleLE(ref.offset, at + ENTRY_OFFSET_AT);
-    d.writeUInt32LE(ref.length, at + ENTRY_LENGTH_AT);
-    d.writeUInt32LE(ref.crc, at + ENTRY_CRC_AT);
+    src.copy(d, at, from, from + ENTRY_SIZE);
     d.writeUInt32LE(n + 1, IDX_COUNT_AT);
     this.mark(at, IDX_HEADER + (n + 1) * ENTRY_SIZE);
   }

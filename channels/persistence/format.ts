@@ -29,8 +29,9 @@
  *       16     4  crc: zlib.crc32 of bytes [4, 16) continued over the payload
  *       20     -  payload: the item's value encoded by the channel's codec
  *
- * Index segment "<token>.idx.<n>": a header, then slots; it starts with IDX_INITIAL slots and
- * doubles (the LRVM extends a segment with zeros) up to IDX_CAPACITY.
+ * Index segment "<token>.idx.<n>": a header, then slots; it starts with a power of two of
+ * slots, at least IDX_INITIAL and enough for the batch that creates the file, and at least
+ * doubles when it grows (the LRVM extends a segment with zeros), up to IDX_CAPACITY.
  *   offset  size  field
  *        0     4  magic IDX_MAGIC
  *        4     4  version FORMAT_VERSION

@@ -19,10 +19,11 @@ import { nameToken } from "../../runtime/index.ts";
 import { Rvm } from "../../runtime/lrvm/index.ts";
 import { ChannelMeta } from "./channelMeta.ts";
 import { META_SIZE, metaSegment } from "./format.ts";
-import { ChannelStore, type History, type ItemToStore, type WritePlan } from "./channelStore.ts";
+import { ChannelStore, type History, type WritePlan } from "./channelStore.ts";
 import type { ByteRange } from "./fileIndex.ts";
+import type { RecordChunk } from "./recordChunk.ts";
 
-export type StoreWrite = { store: ChannelStore; items: ItemToStore[]; history?: History };
+export type StoreWrite = { store: ChannelStore; chunks: RecordChunk[]; history?: History };
 export type CursorMove = { store: ChannelStore; consumer: string; after: number };
 export type JournalOp = { writes: StoreWrite[]; cursors: CursorMove[] };
 
@@ -99,17 +100,17 @@ export class Journal {
   }
 
   private async commit(ops: JournalOp[]): Promise<void> {
-    const writes = new Map<ChannelStore, { items: ItemToStore[]; history?: History }>();
+    const writes = new Map<ChannelStore, { chunks: RecordChunk[]; history?: History }>();
     for (const op of ops) {
       for (const w of op.writes) {
-        const entry = writes.get(w.store) ?? { items: [], history: w.history };
-        for (const item of w.items) entry.items.push(item); // not push(...): batches can exceed the argument limit
+        const entry = writes.get(w.store) ?? { chunks: [], history: w.history };
+        for (const c of w.chunks) entry.chunks.push(c); // not push(...): the argument limit
         writes.set(w.store, entry);
       }
     }
     const plans: { plan: WritePlan; history?: History }[] = [];
     try {
-      for (const [store, w] of writes) plans.push({ plan: await store.write(w.items), history: w.history });
+      for (const [store, w] of writes) plans.push({ plan: await store.write(coalesce(w.chunks)), history: w.history });
       const created = plans.some((p) => p.plan.created.length > 0);
       await Promise.all(plans.flatMap((p) => ChannelStore.dirtyFiles(p.plan)).map((f) => f.sync()));
       if (created) await Promise.all(plans.filter((p) => p.plan.created.length > 0).map((p) => syncDir(p.plan.store.dir)));
@@ -135,6 +136,47 @@ export class Journal {
       throw err;
     }
   }
+}
+
+/** Chunks smaller than this are merged with their neighbours before they are written. */
+const SMALL_CHUNK = 64 * 1024;
+/** The largest chunk merging makes. */
+const MERGED_CHUNK = 1024 * 1024;
+
+/**
+ * Runs of small chunks (sync puts bring one record each) merged into one, so that a batch of
+ * many producers' puts takes one write, not one per put; large chunks pass as they are.
+ */
+function coalesce(chunks: RecordChunk[]): RecordChunk[] {
+  if (chunks.length < 2) return chunks;
+  const out: RecordChunk[] = [];
+  let group: RecordChunk[] = [];
+  let bytes = 0;
+  const close = () => {
+    if (group.length === 1) out.push(group[0]);
+    else if (group.length > 1) {
+      const merged = Buffer.allocUnsafe(bytes);
+      let at = 0;
+      let count = 0;
+      for (const c of group) {
+        at += c.bytes.copy(merged, at, 0, c.length);
+        count += c.count;
+      }
+      out.push({ bytes: merged, length: bytes, count });
+    }
+    group = [];
+    bytes = 0;
+  };
+  for (const c of chunks) {
+    if (c.length >= SMALL_CHUNK || bytes + c.length > MERGED_CHUNK) close();
+    if (c.length >= SMALL_CHUNK) out.push(c);
+    else {
+      group.push(c);
+      bytes += c.length;
+    }
+  }
+  close();
+  return out;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -1,0 +1,76 @@
+/**
+ * Checkpoint mode: items not yet checkpointed are read through every get variant together with
+ * the live window and the items on disk; replacements win wherever the older copy lies; a
+ * checkpoint starts early once CHECKPOINT_BYTES are pending.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t, { type Test } from "tap";
+import { Runtime } from "../../../index.ts";
+import type { Item } from "../../../index.ts";
+import { CHECKPOINT_BYTES } from "../../../channels/persistentChannel.ts";
+
+function dataDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), "pts-checkpoint-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+const tss = (items: readonly Item<unknown>[]): number[] => items.map((i) => i.ts);
+const span = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
+
+t.test("checkpoint - pending items below the live window are read with the window and the disk", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir });
+  t.teardown(() => rt.stop());
+  // everyMs far away: only rt.checkpoint() makes items durable here.
+  const ch = await rt.channel<{ n: number }>("readings", { persist: { mode: "checkpoint", everyMs: 3_600_000 }, retain: { count: 10 }, onDuplicate: "replace" });
+  for (let ts = 1; ts <= 100; ts++) await ch.put({ n: ts }, ts);
+  t.equal(ch.stats().stored?.items, 0, "nothing durable yet");
+  t.equal(ch.stats().stored?.pending, 100);
+  t.same(await ch.get(5), { ts: 5, value: { n: 5 } }, "a pending item older than the window");
+  t.same(tss(await ch.get(1, 100)), span(1, 100), "a range across pending items and the window");
+  t.same((await ch.get("oldest"))?.ts, 1);
+  t.same(await ch.next(49), { ts: 50, value: { n: 50 } });
+  await ch.put({ n: -7 }, 7);
+  t.same(await ch.get(7), { ts: 7, value: { n: -7 } }, "a replaced pending item reads as the newer one");
+
+  await rt.checkpoint();
+  t.equal(ch.stats().stored?.items, 100, "the checkpoint stored each timestamp once");
+  for (let ts = 101; ts <= 200; ts++) await ch.put({ n: ts }, ts);
+  await ch.put({ n: -8 }, 8);
+  await ch.put({ n: -150 }, 150);
+  t.same(await ch.get(8), { ts: 8, value: { n: -8 } }, "a pending replacement wins over the disk");
+  t.same(await ch.get(150), { ts: 150, value: { n: -150 } });
+  const all = await ch.get(1, 200);
+  t.same(tss(all), span(1, 200), "a range across disk, pending items and the window, each once");
+  t.same(all[7].value, { n: -8 });
+  const seen: number[] = [];
+  for await (const item of ch.items({ from: 95, to: 105 })) seen.push(item.ts);
+  t.same(seen, span(95, 105), "items() across disk and pending items");
+  await rt.stop();
+
+  const again = await Runtime.start({ dataDir: dir });
+  t.teardown(() => again.stop());
+  const reopened = await again.channel<{ n: number }>("readings", { retain: { count: 10 } });
+  const stored = await reopened.get(1, 200);
+  t.same(tss(stored), span(1, 200), "everything after reopen, each once");
+  t.same([stored[6].value, stored[7].value, stored[149].value], [{ n: -7 }, { n: -8 }, { n: -150 }], "replacements were stored");
+  t.equal(reopened.stats().stored?.items, 200);
+});
+
+t.test("checkpoint - a checkpoint starts before everyMs once CHECKPOINT_BYTES are pending", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir });
+  t.teardown(() => rt.stop());
+  const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 3_600_000 }, codec: "binary", retain: { count: 4 } });
+  const frame = Buffer.alloc(1024 * 1024, 1);
+  const count = Math.ceil(CHECKPOINT_BYTES / frame.byteLength) + 2;
+  for (let ts = 1; ts <= count; ts++) await ch.put(frame, ts);
+  // A bounded wait for the background checkpoint; the assertions are on its outcome, not on time.
+  for (let i = 0; i < 1000 && (ch.stats().stored?.items ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  t.ok((ch.stats().stored?.items ?? 0) > 0, "items became durable without rt.checkpoint() and long before everyMs");
+  t.ok((ch.stats().stored?.items ?? 0) < count, "a checkpoint, not a stop, stored them");
+  await rt.stop();
+});
