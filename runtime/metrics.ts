@@ -7,8 +7,10 @@
  * when Prometheus scrapes. So a put, a commit or an item through a pipeline makes no
  * prom-client call with metrics on.
  *
- * A scrape is cheap too: the default process metrics (which read /proc, V8's heap statistics and
- * the event-loop delay histogram, and cost several times all of PTS's own families together)
+ * A scrape is cheap too: PTS's own families are written straight to text from the collectors
+ * (runtime/exposition.ts); the registry holds them as prom-client metrics only for in-process
+ * readers of `get()` (the live view). The default process metrics (which read /proc, V8's heap
+ * statistics and the event-loop delay histogram, and cost more than all of PTS's own families)
  * are collected at most once per PROCESS_METRICS_MS and served from that text in between.
  *
  * Names follow Prometheus conventions: a `pts_` prefix, base units (`_seconds`, `_bytes`),
@@ -18,16 +20,13 @@ import http from "node:http";
 import type { AddressInfo } from "node:net";
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { InvalidOptionError, PtsError } from "./errors.ts";
-import type { LatencyHistogram } from "./latencyHistogram.ts";
+import { type HistogramSamples, type Labels, type Samples, histogramWriter, samplesWriter } from "./exposition.ts";
+
+export type { HistogramSamples, Labels, Samples } from "./exposition.ts";
 
 export type MetricsOptions = { port?: number; host?: string };
 /** Answers a request for a path under a registered prefix. */
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => void | Promise<void>;
-export type Labels = Record<string, string>;
-/** What a collector reports at scrape time: one value per label set. */
-export type Samples = Iterable<readonly [Labels, number]>;
-/** What a histogram collector reports at scrape time: one distribution per label set. */
-export type HistogramSamples = Iterable<readonly [Labels, LatencyHistogram]>;
 
 export const DEFAULT_METRICS_PORT = 9464;
 /** The default process metrics are collected at most this often; scrapes in between reuse them. */
@@ -42,8 +41,10 @@ export class MetricsServerError extends PtsError {
 }
 
 export class Metrics {
-  /** PTS's own metric families (collectors); the default process metrics are kept apart. */
+  /** PTS's own metric families, for in-process readers of their values; the default process metrics are kept apart. */
   readonly registry = new Registry();
+  /** PTS's own families as /metrics serves them, in registration order. */
+  private readonly writers: (() => string)[] = [];
   private readonly process = new Registry();
   private processText: Promise<string> | undefined;
   private processAt = -Infinity;
@@ -58,22 +59,27 @@ export class Metrics {
   /** A counter whose values are read from `read` at each scrape. */
   counter(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
     this.collected(new Counter({ name, help, labelNames, registers: [this.registry] }), read);
+    const write = samplesWriter(name, help, "counter");
+    this.writers.push(() => write(read()));
   }
 
   /** A gauge whose values are read from `read` at each scrape. */
   gauge(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
     this.collected(new Gauge({ name, help, labelNames, registers: [this.registry] }), read);
+    const write = samplesWriter(name, help, "gauge");
+    this.writers.push(() => write(read()));
   }
 
   /** A histogram (in seconds) whose distributions are read from `read` at each scrape. */
   histogram(name: string, help: string, labelNames: readonly string[], read: () => HistogramSamples): void {
     new CollectedHistogram(name, help, labelNames, this.registry, read);
+    const write = histogramWriter(name, help);
+    this.writers.push(() => write(read()));
   }
 
   /**
-   * Serves `read`'s samples as the metric's values. They replace what prom-client would build
-   * from its own label map: filling that map at each scrape (reset, then inc or set per label
-   * set) hashed every label set again, for values the collectors already hold.
+   * Answers `get()` with `read`'s samples, rather than filling prom-client's label map (reset,
+   * then inc or set, hashing every label set) for values the collectors already hold.
    */
   private collected(metric: Counter<string> | Gauge<string>, read: () => Samples): void {
     const own = metric.get.bind(metric);
@@ -100,8 +106,9 @@ export class Metrics {
       this.processAt = now;
       this.processText = this.process.metrics();
     }
-    const [own, proc] = await Promise.all([this.registry.metrics(), this.processText]);
-    return own + proc;
+    let own = "";
+    for (const write of this.writers) own += write();
+    return own + (await this.processText);
   }
 
   /** Serves /metrics, /healthz and /readyz; resolves with the address it listens on. */
@@ -168,9 +175,9 @@ export class Metrics {
 }
 
 /**
- * A prom-client histogram whose series come from LatencyHistograms at scrape time, so that
- * observing stays a few plain-number updates (runtime/latencyHistogram.ts). It serves what a
- * prom-client Histogram would: cumulative `_bucket` series with `le` first, `_sum`, `_count`.
+ * A prom-client histogram whose values come from LatencyHistograms when read, so that observing
+ * stays a few plain-number updates (runtime/latencyHistogram.ts). Its `get()` gives what a
+ * prom-client Histogram's would: cumulative `_bucket` values with `le`, `_sum`, `_count`.
  */
 class CollectedHistogram extends Histogram<string> {
   constructor(
@@ -184,8 +191,8 @@ class CollectedHistogram extends Histogram<string> {
   }
 
   /**
-   * What prom-client's registry serialises, and what its own `get()` builds on (untyped in its
-   * declarations): values with `le` as the label and the family's labels as shared ones.
+   * What prom-client's own `get()` builds on (untyped in its declarations): values with `le`
+   * as the label and the family's labels as shared ones.
    */
   async getForPromString(): Promise<{ name: string; help: string; type: string; aggregator: string; values: CollectedValue[] }> {
     const values: CollectedValue[] = [];

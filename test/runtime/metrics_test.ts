@@ -1,6 +1,6 @@
 import { createServer } from "node:net";
 import t from "tap";
-import { LogActuator, MetricsServerError, Runtime, SyntheticSource, pipeline, runPipeline, type SyntheticReading } from "../../index.ts";
+import { LatencyHistogram, LogActuator, Metrics, MetricsServerError, Runtime, SyntheticSource, pipeline, runPipeline, type SyntheticReading } from "../../index.ts";
 import { tempDir, until } from "../helpers.ts";
 import { Writable } from "node:stream";
 
@@ -115,4 +115,27 @@ t.test("metrics - put latency of a persist sync channel: one observation per put
   t.equal(buckets.length, 16, "15 bounds and +Inf");
   t.same(buckets, [...buckets].sort((a, b) => a - b), "buckets are cumulative");
   t.ok(value(text, 'pts_channel_put_latency_seconds_sum{channel="ledger"}')! > 0, "a durable put takes time");
+});
+
+t.test("metrics - the text served for PTS's families is what prom-client writes for the same values", async (t) => {
+  const m = new Metrics();
+  const fast = new LatencyHistogram();
+  for (const s of [0.0001, 0.003, 0.003, 0.2, 99]) fast.observe(s);
+  m.counter("x_puts_total", "Puts, with a back\\slash\nand a newline in the help.", ["channel"], () => [
+    [{ channel: "plain" }, 3],
+    [{ channel: 'quote " back \\ slash \n newline' }, 1.5],
+  ]);
+  m.gauge("x_connected", "No labels.", [], () => [[{}, 1]]);
+  m.gauge("x_empty", "No samples at all.", ["channel"], () => []);
+  m.histogram("x_latency_seconds", "A distribution.", ["pipeline"], () => [
+    [{ pipeline: "a" }, fast],
+    [{ pipeline: "b" }, new LatencyHistogram()],
+  ]);
+  const ours = (text: string) => text.split("\n").filter((l) => /^(# (HELP|TYPE) )?x_/.test(l));
+  const served = ours(await m.text());
+  t.ok(served.length > 40, "every family and series is there");
+  t.same(served, ours(await m.registry.metrics()));
+  t.ok(served.includes('x_latency_seconds_bucket{le="0.005",pipeline="a"} 3'), "buckets are cumulative, le first");
+  t.ok(served.includes('x_latency_seconds_bucket{le="+Inf",pipeline="a"} 5'));
+  t.ok(served.includes('x_latency_seconds_count{pipeline="a"} 5'));
 });
