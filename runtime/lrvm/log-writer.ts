@@ -15,6 +15,10 @@
  * - No-flush records stay in memory until the next sync, or until `spillBytes` of them pile
  *   up, when they are written (not synced) to bound memory. Either way a crash loses only a
  *   suffix of records.
+ * - Every WRITEBACK_SPILLS spills, a background fdatasync starts and nothing waits for it:
+ *   the disk writes spilled records while commits go on, so the next sync finds little left to
+ *   do. It never resolves a commit; a sync resolves only after every background fdatasync
+ *   started before it has ended, so an error one of them reported is not missed.
  * - `rotate()` makes the current file durable in full, then creates the next epoch's file
  *   (header fdatasynced, directory fsynced) before any later record is written to it.
  * - After a write or sync error every later commit is refused with EIO: what is on disk is
@@ -46,6 +50,8 @@ function deferred(): Deferred {
 /** One shared settled promise for every no-flush commit: no allocation on that path. */
 const RESOLVED: Promise<void> = Promise.resolve();
 const INITIAL_BUFFER_BYTES = 64 << 10;
+/** Spills between background fdatasyncs: a few MiB per fdatasync with the default spillBytes. */
+const WRITEBACK_SPILLS = 4;
 
 /** Creates the log file of `epoch` durably and returns its fd. */
 export async function createLogFile(dir: string, epoch: number, firstSeq: number): Promise<number> {
@@ -83,6 +89,11 @@ export class LogWriter {
   private next: Deferred | null = null;
   /** Callers waiting on `next`. */
   private waiters = 0;
+  /** Spills since the last background fdatasync started. */
+  private spills = 0;
+  /** Background fdatasyncs in flight, and who waits for them all to end. */
+  private writebacks = 0;
+  private writebacksEnded: Deferred | null = null;
   private inflight: Promise<void> | null = null;
   private rotations: Deferred[] = [];
   private failed: RvmError | null = null;
@@ -150,6 +161,7 @@ export class LogWriter {
       } catch (err) {
         return Promise.reject(this.fail(err));
       }
+      if (++this.spills === WRITEBACK_SPILLS) this.writeback();
     }
     return RESOLVED;
   }
@@ -185,7 +197,8 @@ export class LogWriter {
   private readonly pump = (): void => {
     this.scheduled = false;
     if (this.syncing || (this.next === null && this.rotations.length === 0)) return;
-    if (this.waiters === 1 && this.rotations.length === 0) {
+    // A background fdatasync in flight may hold an error this thread has not seen yet.
+    if (this.waiters === 1 && this.rotations.length === 0 && this.writebacks === 0) {
       this.syncAlone();
       return;
     }
@@ -216,6 +229,25 @@ export class LogWriter {
     }
   }
 
+  private writeback(): void {
+    this.spills = 0;
+    this.writebacks++;
+    fs.fdatasync(this.fd, (err) => {
+      if (err) this.fail(err);
+      if (--this.writebacks > 0) return;
+      const ended = this.writebacksEnded;
+      this.writebacksEnded = null;
+      ended?.resolve();
+    });
+  }
+
+  /** Resolves once every background fdatasync started so far has ended. */
+  private writebacksDone(): Promise<void> {
+    if (this.writebacks === 0) return RESOLVED;
+    this.writebacksEnded ??= deferred();
+    return this.writebacksEnded.promise;
+  }
+
   private synced(startedAt: number): void {
     this.stats.syncSeconds += (performance.now() - startedAt) / 1000;
     this.stats.syncs++;
@@ -234,6 +266,8 @@ export class LogWriter {
       const t0 = performance.now();
       await fdatasync(this.fd);
       this.synced(t0);
+      await this.writebacksDone();
+      if (this.failed) throw this.failed;
       batch?.resolve();
       if (rotations.length > 0) {
         const fd = await createLogFile(this.dir, this.epoch + 1, this.writtenSeq + 1);
@@ -281,6 +315,7 @@ export class LogWriter {
   async close(): Promise<void> {
     if (!this.failed) await this.sync().catch(() => undefined);
     while (this.inflight) await this.inflight;
+    await this.writebacksDone();
     try {
       fs.closeSync(this.fd);
     } catch (err) {

@@ -161,6 +161,32 @@ t.test("transactions - lazy commits past spillBytes reach the file, in order, wi
   t.same([...(await r2.map("s", 64)).data], Array(64).fill(r2.recovery.records - 1), "exactly the state after that prefix");
 });
 
+t.test("transactions - spilled lazy commits get background fdatasyncs; flush, truncate and close wait for them", async (t) => {
+  const dir = t.testdir();
+  const rvm = await openRvm(t, dir, { spillBytes: 256, truncateThreshold: 0 });
+  const seg = await rvm.map("s", 64);
+  const commit = (i: number, flush: boolean) => {
+    const tx = rvm.begin();
+    tx.setRange(seg, 0, 64);
+    seg.data.fill(i & 0xff);
+    return tx.commit({ flush });
+  };
+  // No await between them: the background fdatasyncs are all still in flight below.
+  for (let i = 1; i <= 100; i++) void commit(i, false);
+  await commit(101, true);
+  for (let i = 102; i <= 200; i++) void commit(i, false);
+  await rvm.truncate();
+  for (let i = 201; i <= 300; i++) void commit(i, false);
+  await rvm.flush();
+  const r2 = await openRvm(t, crashCopy(dir));
+  t.equal(r2.lastSeq, 300, "every lazy commit is durable after the flush");
+  t.same([...(await r2.map("s", 64)).data], Array(64).fill(300 & 0xff));
+  for (let i = 301; i <= 400; i++) void commit(i, false);
+  await rvm.close();
+  const r3 = await openRvm(t, crashCopy(dir));
+  t.equal(r3.lastSeq, 400, "close makes the rest durable");
+});
+
 t.test("transactions - group commit: concurrent flush commits share fdatasyncs", async (t) => {
   const dir = t.testdir();
   const rvm = await openRvm(t, dir);
