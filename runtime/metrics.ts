@@ -45,7 +45,7 @@ export class Metrics {
   readonly registry = new Registry();
   /** PTS's own families as /metrics serves them, in registration order. */
   private readonly writers: (() => string)[] = [];
-  private readonly process = new Registry();
+  private readonly processRegistry = new Registry();
   private processText: Promise<string> | undefined;
   private processAt = -Infinity;
   private server: http.Server | undefined;
@@ -53,7 +53,7 @@ export class Metrics {
   private readonly routes: { prefix: string; handler: RouteHandler }[] = [];
 
   constructor() {
-    collectDefaultMetrics({ register: this.process });
+    collectDefaultMetrics({ register: this.processRegistry });
   }
 
   /** A counter whose values are read from `read` at each scrape. */
@@ -104,7 +104,7 @@ export class Metrics {
     const now = performance.now();
     if (this.processText === undefined || now - this.processAt >= PROCESS_METRICS_MS) {
       this.processAt = now;
-      this.processText = this.process.metrics();
+      this.processText = this.processRegistry.metrics();
     }
     let own = "";
     for (const write of this.writers) own += write();
