@@ -148,7 +148,9 @@ async function main(): Promise<void> {
     // Every put needs a new timestamp; one counter serves all channels.
     let ts = 1_700_000_000_000_000;
     let seq = 0;
-    const frame = encodeMessage({ ts }, [Buffer.from(JSON.stringify(reading(123456)))]);
+    // A one-item put request as the host receives it (channels/remote/protocol.ts).
+    const payload = Buffer.from(JSON.stringify(reading(123456)));
+    const frame = encodeMessage({ items: [[ts, payload.byteLength]] }, [payload]);
 
     say("preparing the get channel");
     const getCh = await rt.lookup<Reading>("get");

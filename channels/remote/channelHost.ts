@@ -1,34 +1,51 @@
 /**
  * ChannelHost: answers, over the transport, for the channels this runtime hosts: info (lookup),
- * get (reads and waits), put, and publishes each put on the channel's items subject.
+ * get (reads and waits), put, and publishes the items put on the channel's items subject.
  *
  * No split brain: before serving a name the host probes for another host of it, and after
  * subscribing probes again; between two claims the older wins and the newer gets
  * ChannelHostedElsewhereError. A host always answers probes with its own claim.
  *
- * Guarantees: every request gets exactly one reply (an error reply rather than silence); waits
- * are bounded by the waitMs the client sent; a fire-and-forget put that fails is reported
- * through the runtime's onError.
+ * Puts come in batches (protocol.ts): the header is decoded once and the items are put in a
+ * tight loop, so the items of one batch reach a sync channel's journal together and share
+ * its group commits. Items are published live in batches too, in put order, each numbered; a
+ * remote put's payload is published as received, not encoded again.
+ *
+ * Guarantees: every request gets exactly one reply (an error reply rather than silence), and
+ * a put reply comes once every item of the request is stored (durably on a "sync" channel) or
+ * refused, naming each refused item; waits are bounded by the waitMs the client sent; a
+ * fire-and-forget put that fails is reported through the runtime's onError.
  */
-import { type Transport, type Subscription, channelSubjects, decodeMessage, encodeMessage, hostsSubject, now, splitBody } from "../../runtime/index.ts";
+import { type Transport, type TransportMsg, type Subscription, channelSubjects, decodeMessage, encodeMessage, hostsSubject, now } from "../../runtime/index.ts";
 import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
 import type { Item } from "../types.ts";
-import { type Claim, type GetRequest, type InfoReply, type InfoRequest, type PutHeader, frameItems } from "./protocol.ts";
+import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutHeader, type PutReply, type WireError, frameEncoded, frameItems, unframe } from "./protocol.ts";
+import { Outbox } from "./outbox.ts";
 import { toWire } from "./wireErrors.ts";
 
 /** How long a newly hosting runtime listens for an older claim after subscribing. */
 const CLAIM_WAIT_MS = 50;
+
+/** Frame overhead of an items message kept free below max_payload. */
+const FRAME_SLACK = 256;
+
+/** A remote put's value and the bytes it came as. */
+type Received = { value: unknown; payload: Uint8Array };
 
 type Served = {
   hosted: HostedChannel<unknown>;
   claim: Claim;
   subs: Subscription[];
   offPut: () => void;
+  /** The number of the last item published (protocol.ts, sequence numbers). */
   seq: number;
-  /** Payloads of remote puts in progress, by ts: published on `items` as received, not encoded again. */
-  received: Map<number, Uint8Array>;
+  live: Outbox<Encoded & { seq: number }>;
+  /** The remote put being made now: a put published at once finds its bytes here. */
+  incoming: Received | undefined;
+  /** Remote puts published later (after the journal, on a sync channel), by ts. */
+  received: Map<number, Received>;
 };
 
 export class ChannelHost {
@@ -51,17 +68,24 @@ export class ChannelHost {
     const subjects = channelSubjects(this.namespace, hosted.name);
     const claim: Claim = { host: this.hostId, since: now() };
     await this.checkClaim(hosted.name, subjects.info, claim, false);
-    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, received: new Map() };
+    const live = new Outbox<Encoded & { seq: number }>((batch) => this.publishLive(hosted.name, subjects.items, batch), () => this.transport.maxPayload - FRAME_SLACK);
+    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, live, incoming: undefined, received: new Map() };
     served.subs.push(
       this.transport.subscribe(subjects.info, (msg) => this.onInfo(served, msg.data, (d) => msg.respond(d))),
       this.transport.subscribe(subjects.get, (msg) => void this.onGet(served, msg.data).then((d) => msg.respond(d))),
-      this.transport.subscribe(subjects.put, (msg) => void this.onPut(served, msg.data, msg.expectsReply).then((d) => d && msg.respond(d))),
+      this.transport.subscribe(subjects.put, (msg) => this.onPut(served, msg)),
     );
     served.offPut = hosted.onPut((item: Item<unknown>) => {
-      served.seq++;
-      const payload = served.received.get(item.ts) ?? hosted.codec.encode(item.value);
-      served.received.delete(item.ts);
-      this.transport.publish(subjects.items, encodeMessage({ ts: item.ts, seq: served.seq, host: this.hostId }, [payload]));
+      let payload: Uint8Array;
+      const incoming = served.incoming;
+      if (incoming !== undefined && incoming.value === item.value) {
+        payload = incoming.payload;
+        served.incoming = undefined;
+      } else {
+        const r = served.received.get(item.ts);
+        payload = r !== undefined && r.value === item.value ? r.payload : hosted.codec.encode(item.value);
+      }
+      served.live.add({ ts: item.ts, payload, seq: ++served.seq });
     });
     this.served.set(hosted.name, served);
     try {
@@ -155,28 +179,56 @@ export class ChannelHost {
     }
   }
 
-  /** A put message: one item ({ ts } and its payload), or a batch of fire-and-forget items ({ items }). */
-  private async onPut(s: Served, data: Uint8Array, ack: boolean): Promise<Uint8Array | undefined> {
+  /** A put message: a batch of items, acknowledged (a request) or fire-and-forget (a publish). */
+  private onPut(s: Served, msg: TransportMsg): void {
+    const context = `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`;
+    let items: Encoded[];
     try {
-      const { header, body } = decodeMessage<PutHeader>(data);
-      const items = "items" in header ? header.items : [[header.ts, body.byteLength] as [number, number]];
-      const parts = splitBody(body, items.map(([, len]) => len));
-      const puts = items.map(([ts], k) => this.store(s, ts, parts[k]));
-      if (ack) {
-        await Promise.all(puts);
-        return encodeMessage({});
-      }
-      for (const p of puts) p.catch((err: unknown) => this.reportError(err, `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`));
-      return undefined;
+      items = unframe<PutHeader>(msg.data).items;
     } catch (err) {
-      if (ack) return encodeMessage({ error: toWire(err) });
-      this.reportError(err, `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`);
-      return undefined;
+      if (msg.expectsReply) msg.respond(encodeMessage({ error: toWire(err) } satisfies PutReply));
+      else this.reportError(err, context);
+      return;
     }
+    const puts = new Array<Promise<void>>(items.length);
+    for (let k = 0; k < items.length; k++) puts[k] = this.store(s, items[k]);
+    if (!msg.expectsReply) {
+      for (const p of puts) p.catch((err: unknown) => this.reportError(err, context));
+      return;
+    }
+    void Promise.allSettled(puts).then((results) => {
+      const failed: [number, WireError][] = [];
+      for (let k = 0; k < results.length; k++) {
+        const r = results[k];
+        if (r.status === "rejected") failed.push([k, toWire(r.reason)]);
+      }
+      msg.respond(encodeMessage((failed.length > 0 ? { failed } : {}) satisfies PutReply));
+    });
   }
 
-  private store(s: Served, ts: number, payload: Uint8Array): Promise<void> {
-    s.received.set(ts, payload);
-    return s.hosted.put(s.hosted.codec.decode(payload), ts).finally(() => s.received.delete(ts));
+  private store(s: Served, { ts, payload }: Encoded): Promise<void> {
+    let value: unknown;
+    try {
+      value = s.hosted.codec.decode(payload);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const received: Received = { value, payload };
+    s.incoming = received;
+    const put = s.hosted.put(value, ts);
+    if (s.incoming === undefined) return put; // published during the put, with these bytes
+    s.incoming = undefined;
+    s.received.set(ts, received);
+    return put.finally(() => {
+      if (s.received.get(ts) === received) s.received.delete(ts);
+    });
+  }
+
+  private publishLive(name: string, subject: string, batch: (Encoded & { seq: number })[]): void {
+    try {
+      this.transport.publish(subject, frameEncoded({ host: this.hostId, seq: batch[0].seq } satisfies Omit<LiveHeader, "items">, batch));
+    } catch (err) {
+      this.reportError(err, `live items of channel ${JSON.stringify(name)}`);
+    }
   }
 }

@@ -3,20 +3,22 @@
  * from the channel's items subject, with no gap and no duplicate at the seam.
  *
  * The subscription opens before the history is fetched, so nothing put meanwhile is missed;
- * live messages at or before the last item returned are skipped. Each live message carries the
- * host's id and a sequence number: a message from another host (a restart) or after a gap (lost
- * during a NATS reconnect) makes the iterator fetch what it missed from the host before it
- * goes on. So live iteration resumes after outages without duplicates or holes.
+ * live items at or before the last item returned are skipped. Each live message carries the
+ * host's id and the sequence number of its first item (protocol.ts): items numbered at or
+ * before the history's number are skipped, and a message from another host (a restart) or one
+ * that starts past the next number (a message lost during a NATS reconnect) makes the iterator
+ * fetch what it missed from the host before it goes on. So live iteration resumes after
+ * outages without duplicates or holes.
  *
  * Guarantees: return(), the signal, or the runtime stopping end it without an error.
  */
-import { Backoff, type Subscription, TransportError, decodeMessage, sleep } from "../../runtime/index.ts";
+import { Backoff, type Subscription, TransportError, sleep } from "../../runtime/index.ts";
 import { ChannelClosedError, ChannelUnavailableError } from "../errors.ts";
 import type { Item, ItemsOptions } from "../types.ts";
-import type { LiveHeader } from "./protocol.ts";
+import { type Encoded, type LiveHeader, unframe } from "./protocol.ts";
 import type { RemoteChannel } from "./remoteChannel.ts";
 
-type Live = { header: LiveHeader; body: Uint8Array };
+type Live = { header: LiveHeader; items: Encoded[] };
 
 const DONE: IteratorReturnResult<undefined> = { done: true, value: undefined };
 
@@ -82,7 +84,7 @@ export class RemoteItems<T> implements AsyncIterableIterator<Item<T>> {
   private async start(): Promise<void> {
     if (this.options.follow) {
       this.sub = this.ch.transport.subscribe(this.ch.subjects.items, (msg) => {
-        this.live.push(decodeMessage<LiveHeader>(msg.data));
+        this.live.push(unframe<LiveHeader>(msg.data));
         this.wake?.();
       });
     }
@@ -121,15 +123,16 @@ export class RemoteItems<T> implements AsyncIterableIterator<Item<T>> {
     }
   }
 
-  /** A live message: delivered when it is the next in the host's sequence, else a resync. */
-  private accept({ header, body }: Live): void {
-    if (header.host === this.host && header.seq <= this.seq) return; // covered by the history fetched
-    if (header.host !== this.host || header.seq !== this.seq + 1) {
+  /** A live message: its items after the host's last number seen are delivered, unless items were missed. */
+  private accept({ header, items }: Live): void {
+    const last = header.seq + items.length - 1;
+    if (header.host === this.host && last <= this.seq) return; // covered by the history fetched
+    if (header.host !== this.host || header.seq > this.seq + 1) {
       this.caughtUp = false; // a restart or a gap: fetch what was missed
       return;
     }
-    this.seq = header.seq;
-    this.ready.push({ ts: header.ts, value: this.ch.codec.decode(body) });
+    for (let k = this.seq + 1 - header.seq; k < items.length; k++) this.ready.push({ ts: items[k].ts, value: this.ch.codec.decode(items[k].payload) });
+    this.seq = last;
   }
 
   private finish(): IteratorReturnResult<undefined> {
