@@ -17,8 +17,10 @@
  *   suffix of records.
  * - Every WRITEBACK_SPILLS spills, a background fdatasync starts and nothing waits for it:
  *   the disk writes spilled records while commits go on, so the next sync finds little left to
- *   do. It never resolves a commit; a sync resolves only after every background fdatasync
- *   started before it has ended, so an error one of them reported is not missed.
+ *   do. It never resolves a commit. The kernel reports a write error once per open file, so
+ *   a background fdatasync running at the same time as a sync could take the sync's error:
+ *   a sync therefore resolves only after every background fdatasync started before it
+ *   returned has ended, and no error was seen.
  * - `rotate()` makes the current file durable in full, then creates the next epoch's file
  *   (header fdatasynced, directory fsynced) before any later record is written to it.
  * - After a write or sync error every later commit is refused with EIO: what is on disk is
@@ -91,9 +93,10 @@ export class LogWriter {
   private waiters = 0;
   /** Spills since the last background fdatasync started. */
   private spills = 0;
-  /** Background fdatasyncs in flight, and who waits for them all to end. */
+  /** Background fdatasyncs in flight. */
   private writebacks = 0;
-  private writebacksEnded: Deferred | null = null;
+  /** Settles once every background fdatasync started so far has ended. */
+  private writebacksEnded: Promise<void> = RESOLVED;
   private inflight: Promise<void> | null = null;
   private rotations: Deferred[] = [];
   private failed: RvmError | null = null;
@@ -232,20 +235,14 @@ export class LogWriter {
   private writeback(): void {
     this.spills = 0;
     this.writebacks++;
-    fs.fdatasync(this.fd, (err) => {
-      if (err) this.fail(err);
-      if (--this.writebacks > 0) return;
-      const ended = this.writebacksEnded;
-      this.writebacksEnded = null;
-      ended?.resolve();
-    });
-  }
-
-  /** Resolves once every background fdatasync started so far has ended. */
-  private writebacksDone(): Promise<void> {
-    if (this.writebacks === 0) return RESOLVED;
-    this.writebacksEnded ??= deferred();
-    return this.writebacksEnded.promise;
+    const ended = new Promise<void>((resolve) =>
+      fs.fdatasync(this.fd, (err) => {
+        if (err) this.fail(err);
+        this.writebacks--;
+        resolve();
+      }),
+    );
+    this.writebacksEnded = this.writebacksEnded.then(() => ended);
   }
 
   private synced(startedAt: number): void {
@@ -266,7 +263,9 @@ export class LogWriter {
       const t0 = performance.now();
       await fdatasync(this.fd);
       this.synced(t0);
-      await this.writebacksDone();
+      // Taken now, not before the fdatasync: later ones cannot take its error, and waiting for
+      // them could go on for as long as lazy commits keep spilling.
+      await this.writebacksEnded;
       if (this.failed) throw this.failed;
       batch?.resolve();
       if (rotations.length > 0) {
@@ -315,7 +314,7 @@ export class LogWriter {
   async close(): Promise<void> {
     if (!this.failed) await this.sync().catch(() => undefined);
     while (this.inflight) await this.inflight;
-    await this.writebacksDone();
+    await this.writebacksEnded;
     try {
       fs.closeSync(this.fd);
     } catch (err) {
