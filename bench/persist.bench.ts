@@ -11,7 +11,9 @@
  *   process, so its serial rate is its rate for 64 producers too.
  * - checkpoint-mode puts: a memory-only channel with the same retain window, same items. Both
  *   rates run until every put is done (for the persistent one: until rt.stop() has written the
- *   last checkpoint), so a checkpoint that falls behind shows.
+ *   last checkpoint), so a checkpoint that falls behind shows. Every record must reach the
+ *   disk, so a note on stderr gives the disk's bandwidth for 8 MiB writes and an fdatasync,
+ *   measured in the same rounds, and the ceiling on durable puts/s it sets.
  * - reopen: reading the bytes of the LRVM segment files (meta and time indexes) raw, the least
  *   that opening a persisted index must do. The channel's data files are not read at all.
  * - history queries: a "perfect index" built by this file: every record's (ts, file, offset,
@@ -171,6 +173,23 @@ function bufferedPuts(persist: boolean): Promise<{ rate: number; note: string }>
       }
     });
   });
+}
+
+/** Bytes/s of 8 MiB writes and one fdatasync of DISK_PROBE_BYTES, the way a checkpoint writes. */
+const DISK_PROBE_BYTES = 256 * 1024 * 1024;
+function diskBandwidth(): number {
+  const file = path.join(root, "disk-probe");
+  const chunk = Buffer.alloc(8 * 1024 * 1024, 0x5a);
+  const fd = fs.openSync(file, "w");
+  try {
+    const start = performance.now();
+    for (let at = 0; at < DISK_PROBE_BYTES; at += chunk.byteLength) fs.writeSync(fd, chunk, 0, chunk.byteLength, at);
+    fs.fdatasyncSync(fd);
+    return (DISK_PROBE_BYTES * 1000) / (performance.now() - start);
+  } finally {
+    fs.closeSync(fd);
+    fs.rmSync(file);
+  }
 }
 
 /** Item values of built channels: ITEM_BYTES each, stamped with their item number (mod the pool). */
@@ -373,6 +392,7 @@ try {
   const sync = new Map<number, number>();
   let checkpoint = 0;
   let memory = 0;
+  let disk = 0;
   for (let round = 1; round <= ROUNDS; round++) {
     say(`round ${round}/${ROUNDS}: better-sqlite3 WAL synchronous=FULL, one insert per transaction`);
     lite = Math.max(lite, sqlite());
@@ -386,7 +406,15 @@ try {
     const cp = await bufferedPuts(true);
     if (cp.note) process.stderr.write(`persist: checkpoint-mode run ${round}: ${cp.note}\n`);
     checkpoint = Math.max(checkpoint, cp.rate);
+    say(`round ${round}/${ROUNDS}: the disk's write + fdatasync bandwidth`);
+    disk = Math.max(disk, diskBandwidth());
   }
+  // Not a figure: what the disk allows. Durable puts/s cannot pass disk bytes/s over record bytes/s.
+  const ceiling = disk / (RECORD_HEADER + PUT_BYTES);
+  process.stderr.write(
+    `persist: checkpoint mode made ${((checkpoint * (RECORD_HEADER + PUT_BYTES)) / 2 ** 20).toFixed(0)} MiB/s of records durable; this disk takes ${(disk / 2 ** 20).toFixed(0)} MiB/s ` +
+      `of write + fdatasync here, a ceiling of ${(ceiling / 1000).toFixed(0)}k puts/s of ${PUT_BYTES} B (${(ceiling / memory).toFixed(2)} of memory-only)\n`,
+  );
   for (const p of [1, 64]) {
     figure({ bench, figure: `sync puts/s, ${p} producer${p > 1 ? "s" : ""}, ${PUT_BYTES} B, vs better-sqlite3`, value: sync.get(p) ?? 0, unit: "puts/s", baseline: lite, target: p === 64 ? "ratio >= 5" : null });
   }

@@ -22,7 +22,7 @@ import { RECORD_HEADER, RECORD_LENGTH_AT } from "./format.ts";
 import { lowerBound } from "./lowerBound.ts";
 import { type RecordChunk, encodeRecord, viewOf } from "./recordChunk.ts";
 
-/** The first buffer's size; each next one doubles, up to MAX_BUFFER, so a quiet channel stays small. */
+/** A new buffer's first size; each next one doubles, up to MAX_BUFFER, so a quiet channel stays small. */
 const MIN_BUFFER = 64 * 1024;
 const MAX_BUFFER = 8 * 1024 * 1024;
 /** A record's place: buffer number * POS_SPLIT + byte offset (offsets stay below 2^32). */
@@ -137,7 +137,9 @@ export class PendingLog {
   private grow(size: number): void {
     if (this.used > 0) this.done.push({ bytes: this.buf, length: this.used, count: this.count });
     const next = Math.max(size, Math.min(MAX_BUFFER, Math.max(MIN_BUFFER, this.buf.byteLength * 2)));
-    this.buf = (next === MAX_BUFFER ? spare.pop() : undefined) ?? Buffer.allocUnsafe(next);
+    // A spare buffer even where doubling would start smaller: a new log after a checkpoint
+    // would otherwise fault in its first megabytes afresh every time.
+    this.buf = (size <= MAX_BUFFER ? spare.pop() : undefined) ?? Buffer.allocUnsafe(next);
     this.view = viewOf(this.buf);
     this.used = 0;
     this.count = 0;
