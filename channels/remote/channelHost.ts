@@ -42,8 +42,9 @@ type Served = {
   /** The number of the last item published (protocol.ts, sequence numbers). */
   seq: number;
   live: Outbox<Encoded & { seq: number }>;
-  /** The remote put being made now: a put published at once finds its bytes here. */
-  incoming: Received | undefined;
+  /** The remote put being made now (two fields, not an object per put): a put published at once finds its bytes here. */
+  incomingValue: unknown;
+  incomingPayload: Uint8Array | undefined;
   /** Remote puts published later (after the journal, on a sync channel), by ts. */
   received: Map<number, Received>;
 };
@@ -69,18 +70,16 @@ export class ChannelHost {
     const claim: Claim = { host: this.hostId, since: now() };
     await this.checkClaim(hosted.name, subjects.info, claim, false);
     const live = new Outbox<Encoded & { seq: number }>((batch) => this.publishLive(hosted.name, subjects.items, batch), () => this.transport.maxPayload - FRAME_SLACK);
-    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, live, incoming: undefined, received: new Map() };
+    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, live, incomingValue: undefined, incomingPayload: undefined, received: new Map() };
     served.subs.push(
       this.transport.subscribe(subjects.info, (msg) => this.onInfo(served, msg.data, (d) => msg.respond(d))),
       this.transport.subscribe(subjects.get, (msg) => void this.onGet(served, msg.data).then((d) => msg.respond(d))),
       this.transport.subscribe(subjects.put, (msg) => this.onPut(served, msg)),
     );
     served.offPut = hosted.onPut((item: Item<unknown>) => {
-      let payload: Uint8Array;
-      const incoming = served.incoming;
-      if (incoming !== undefined && incoming.value === item.value) {
-        payload = incoming.payload;
-        served.incoming = undefined;
+      let payload = served.incomingPayload;
+      if (payload !== undefined && served.incomingValue === item.value) {
+        served.incomingPayload = undefined;
       } else {
         const r = served.received.get(item.ts);
         payload = r !== undefined && r.value === item.value ? r.payload : hosted.codec.encode(item.value);
@@ -193,7 +192,8 @@ export class ChannelHost {
     const puts = new Array<Promise<void>>(items.length);
     for (let k = 0; k < items.length; k++) puts[k] = this.store(s, items[k]);
     if (!msg.expectsReply) {
-      for (const p of puts) p.catch((err: unknown) => this.reportError(err, context));
+      const report = (err: unknown) => this.reportError(err, context);
+      for (const p of puts) p.catch(report);
       return;
     }
     void Promise.allSettled(puts).then((results) => {
@@ -213,11 +213,12 @@ export class ChannelHost {
     } catch (err) {
       return Promise.reject(err);
     }
-    const received: Received = { value, payload };
-    s.incoming = received;
+    s.incomingValue = value;
+    s.incomingPayload = payload;
     const put = s.hosted.put(value, ts);
-    if (s.incoming === undefined) return put; // published during the put, with these bytes
-    s.incoming = undefined;
+    if (s.incomingPayload === undefined) return put; // published during the put, with these bytes
+    s.incomingPayload = undefined;
+    const received: Received = { value, payload };
     s.received.set(ts, received);
     return put.finally(() => {
       if (s.received.get(ts) === received) s.received.delete(ts);

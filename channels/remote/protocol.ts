@@ -30,7 +30,7 @@
  * typed PTS error of that code. A put reply names each refused item by its index in the
  * request (`failed`); the others were stored.
  */
-import { FrameError, decodeMessage, encodeMessage, splitBody } from "../../runtime/index.ts";
+import { FrameError, decodeMessage, encodeMessage } from "../../runtime/index.ts";
 import type { Bound, ChannelStats, Item } from "../types.ts";
 
 /** A host's claim on a channel name: the older claim wins; `host` ids are unique per runtime. */
@@ -88,13 +88,21 @@ export function frameItems<T>(header: Omit<ItemsReply, "items">, items: readonly
   return frameEncoded(header, items.map((i) => ({ ts: i.ts, payload: encode(i.value) })));
 }
 
-/** Reads the header and the items' payloads out of a frame. */
+/** Reads the header and the items' payloads (views into the frame) out of a frame, in one pass. */
 export function unframe<H extends { items?: [number, number][] }>(bytes: Uint8Array): { header: H; items: Encoded[] } {
   const { header, body } = decodeMessage<H>(bytes);
-  const list = header.items ?? [];
-  if (!Array.isArray(list) || !list.every((i) => Array.isArray(i))) throw new FrameError("items is not a list of [ts, length]");
-  const parts = splitBody(body, list.map(([, len]) => len));
-  return { header, items: list.map(([ts], k) => ({ ts, payload: parts[k] })) };
+  const list: unknown = header.items ?? [];
+  if (!Array.isArray(list)) throw new FrameError("items is not a list");
+  const items = new Array<Encoded>(list.length);
+  let at = 0;
+  for (let k = 0; k < list.length; k++) {
+    const entry: unknown = list[k];
+    const len = Array.isArray(entry) ? (entry[1] as unknown) : undefined;
+    if (typeof len !== "number" || !Number.isInteger(len) || len < 0 || at + len > body.byteLength) throw new FrameError(`item ${k} is not a [ts, length] within the body`);
+    items[k] = { ts: (entry as [number, number])[0], payload: body.subarray(at, at + len) };
+    at += len;
+  }
+  return { header, items };
 }
 
 /** Reads items out of a reply frame. */
