@@ -5,7 +5,8 @@
  *
  * Options pass through to nats.js: servers, token, user/pass, nkey seed, creds file, TLS CA,
  * cert and key. `NATS_URL` and `NATS_CREDS` fill in servers and creds when they are not given.
- * By default it reconnects forever, backing off from 250 ms with jitter.
+ * By default it reconnects forever, backing off from 250 ms with jitter. A subscription handler
+ * that throws is reported as an "error" status; it never closes the connection.
  *
  * @example
  *   const t = await connectNats({ servers: "nats://127.0.0.1:4222", credsFile: "user.creds" });
@@ -161,7 +162,13 @@ export class NatsTransport implements Transport {
       return this.nc.subscribe(subject, {
         callback: (err: Error | null, msg: Msg) => {
           if (err) return this.emit({ type: "error", error: natsError(err, `subscription on ${subject}`) });
-          handler({ subject: msg.subject, data: msg.data, expectsReply: msg.reply !== undefined && msg.reply !== "", respond: (d) => void msg.respond(d) });
+          try {
+            handler({ subject: msg.subject, data: msg.data, expectsReply: msg.reply !== undefined && msg.reply !== "", respond: (d) => void msg.respond(d) });
+          } catch (error) {
+            // nats.js closes the connection's reader when a callback throws: one malformed
+            // message from anyone on the subject would cut this runtime off.
+            this.emit({ type: "error", error: error instanceof Error ? error : new Error(String(error)) });
+          }
         },
       });
     } catch (err) {
