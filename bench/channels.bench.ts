@@ -16,6 +16,7 @@
  * baseline's are interleaved so that a disturbance of this shared machine hits both alike.
  */
 import { type Channel, type Item, Runtime } from "../channels/index.ts";
+import { lowerBound } from "../channels/lowerBound.ts";
 import { figure, status } from "./harness.ts";
 
 const bench = "channels";
@@ -57,25 +58,13 @@ class BareIndex {
     this.items.push({ ts, value });
   }
 
-  lowerBound(x: number): number {
-    const ts = this.ts;
-    let lo = 0;
-    let hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
-  }
-
   at(x: number): Item<number> | undefined {
-    const i = this.lowerBound(x);
+    const i = lowerBound(this.ts, x);
     return this.ts[i] === x ? this.items[i] : undefined;
   }
 
   range(lo: number, hi: number): Item<number>[] {
-    return this.items.slice(this.lowerBound(lo), this.lowerBound(hi + 1));
+    return this.items.slice(lowerBound(this.ts, lo), lowerBound(this.ts, hi + 1));
   }
 }
 

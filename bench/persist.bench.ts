@@ -36,7 +36,7 @@ import { fileURLToPath } from "node:url";
 import { Runtime } from "../channels/index.ts";
 import type { Channel, Item } from "../channels/index.ts";
 import { RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS_AT } from "../channels/persistence/format.ts";
-import { lowerBound } from "../channels/persistence/lowerBound.ts";
+import { lowerBound } from "../channels/lowerBound.ts";
 import { clearStatus, figure, openSqliteDurable, rateSync, status } from "./harness.ts";
 
 const bench = "persist";

@@ -10,6 +10,7 @@
  *
  * Invariant: ts[head..] is strictly increasing (timestamps are unique within a channel).
  */
+import { lowerBound } from "./lowerBound.ts";
 import type { Item } from "./types.ts";
 
 const COMPACT_MIN = 1024;
@@ -48,15 +49,7 @@ export class TimeIndex<T> {
 
   /** First position whose ts >= x (may be the end). */
   lowerBound(x: number): number {
-    const ts = this.ts;
-    let lo = this.head;
-    let hi = ts.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (ts[mid] < x) lo = mid + 1;
-      else hi = mid;
-    }
-    return lo;
+    return lowerBound(this.ts, x, this.head);
   }
 
   /** How many items have ts < x. */

@@ -19,7 +19,7 @@
  */
 import type { StoredItem } from "./channelStore.ts";
 import { RECORD_HEADER, RECORD_LENGTH_AT } from "./format.ts";
-import { lowerBound } from "./lowerBound.ts";
+import { lowerBound } from "../lowerBound.ts";
 import { type RecordChunk, encodeRecord, viewOf } from "./recordChunk.ts";
 
 /** A new buffer's first size; each next one doubles, up to MAX_BUFFER, so a quiet channel stays small. */
