@@ -27,7 +27,7 @@
  *   await rvm.close();
  */
 import fs from "node:fs";
-import { mkdir, readFile } from "node:fs/promises";
+import { mkdir, open, readFile } from "node:fs/promises";
 import { constants as bufferConstants } from "node:buffer";
 import { resolve } from "node:path";
 import { RvmError } from "./errors.ts";
@@ -184,12 +184,14 @@ export class Rvm {
       let id = this.table.byName.get(name);
       if (id === undefined) {
         // File first, then the table: a crash in between leaves a file the table ignores.
-        const fd = fs.openSync(path, "w", 0o644);
+        // Through the thread pool: a new segment's fsync can take a disk's worth of queued
+        // writes with it, and the caller's event loop must not wait for that.
+        const fh = await open(path, "w", 0o644);
         try {
-          fs.ftruncateSync(fd, size);
-          fs.fsyncSync(fd);
+          await fh.truncate(size);
+          await fh.sync();
         } finally {
-          fs.closeSync(fd);
+          await fh.close();
         }
         id = this.table.add(name);
         await this.table.save();
@@ -205,11 +207,11 @@ export class Rvm {
         file = Buffer.alloc(0);
       }
       if (file.length < size) {
-        const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
+        const fh = await open(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
         try {
-          fs.ftruncateSync(fd, size);
+          await fh.truncate(size);
         } finally {
-          fs.closeSync(fd);
+          await fh.close();
         }
       }
       const data = Buffer.alloc(size);
