@@ -9,14 +9,15 @@
  * Puts come in batches (protocol.ts): the header is decoded once and the items are put in a
  * tight loop, so the items of one batch reach a sync channel's journal together and share
  * its group commits. Items are published live in batches too, in put order, each numbered; a
- * remote put's payload is published as received, not encoded again.
+ * remote put's payload is published as received, not encoded again, and a put batch whose
+ * items all became visible at once is forwarded as its own frame with host and seq added.
  *
  * Guarantees: every request gets exactly one reply (an error reply rather than silence), and
  * a put reply comes once every item of the request is stored (durably on a "sync" channel) or
  * refused, naming each refused item; waits are bounded by the waitMs the client sent; a
  * fire-and-forget put that fails is reported through the runtime's onError.
  */
-import { type Transport, type TransportMsg, type Subscription, channelSubjects, decodeMessage, encodeMessage, hostsSubject, now } from "../../runtime/index.ts";
+import { type Transport, type TransportMsg, type Subscription, channelSubjects, decodeMessage, encodeMessage, extendHeader, hostsSubject, now } from "../../runtime/index.ts";
 import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
@@ -45,6 +46,9 @@ type Served = {
   /** The remote put being made now (two fields, not an object per put): a put published at once finds its bytes here. */
   incomingValue: unknown;
   incomingPayload: Uint8Array | undefined;
+  /** Items published with the bytes they came in (counts puts that took the fast path). */
+  forwarded: number;
+  itemsSubject: string;
   /** Remote puts published later (after the journal, on a sync channel), by ts. */
   received: Map<number, Received>;
 };
@@ -70,7 +74,7 @@ export class ChannelHost {
     const claim: Claim = { host: this.hostId, since: now() };
     await this.checkClaim(hosted.name, subjects.info, claim, false);
     const live = new Outbox<Encoded & { seq: number }>((batch) => this.publishLive(hosted.name, subjects.items, batch), () => this.transport.maxPayload - FRAME_SLACK);
-    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, live, incomingValue: undefined, incomingPayload: undefined, received: new Map() };
+    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, live, incomingValue: undefined, incomingPayload: undefined, forwarded: 0, itemsSubject: subjects.items, received: new Map() };
     served.subs.push(
       this.transport.subscribe(subjects.info, (msg) => this.onInfo(served, msg.data, (d) => msg.respond(d))),
       this.transport.subscribe(subjects.get, (msg) => void this.onGet(served, msg.data).then((d) => msg.respond(d))),
@@ -80,6 +84,7 @@ export class ChannelHost {
       let payload = served.incomingPayload;
       if (payload !== undefined && served.incomingValue === item.value) {
         served.incomingPayload = undefined;
+        served.forwarded++;
       } else {
         const r = served.received.get(item.ts);
         payload = r !== undefined && r.value === item.value ? r.payload : hosted.codec.encode(item.value);
@@ -189,8 +194,18 @@ export class ChannelHost {
       else this.reportError(err, context);
       return;
     }
+    const before = { seq: s.seq, forwarded: s.forwarded, pending: s.live.size };
     const puts = new Array<Promise<void>>(items.length);
     for (let k = 0; k < items.length; k++) puts[k] = this.store(s, items[k]);
+    // Every item visible at once, with its own bytes, and nothing else pending: the live
+    // message is this frame with host and seq added.
+    if (before.pending === 0 && s.forwarded - before.forwarded === items.length && s.live.size === items.length) {
+      const frame = extendHeader(msg.data, { host: this.hostId, seq: before.seq + 1 } satisfies Omit<LiveHeader, "items">);
+      if (frame) {
+        s.live.discard();
+        this.publishFrame(s.hosted.name, s.itemsSubject, frame);
+      }
+    }
     if (!msg.expectsReply) {
       const report = (err: unknown) => this.reportError(err, context);
       for (const p of puts) p.catch(report);
@@ -226,8 +241,12 @@ export class ChannelHost {
   }
 
   private publishLive(name: string, subject: string, batch: (Encoded & { seq: number })[]): void {
+    this.publishFrame(name, subject, frameEncoded({ host: this.hostId, seq: batch[0].seq } satisfies Omit<LiveHeader, "items">, batch));
+  }
+
+  private publishFrame(name: string, subject: string, frame: Uint8Array): void {
     try {
-      this.transport.publish(subject, frameEncoded({ host: this.hostId, seq: batch[0].seq } satisfies Omit<LiveHeader, "items">, batch));
+      this.transport.publish(subject, frame);
     } catch (err) {
       this.reportError(err, `live items of channel ${JSON.stringify(name)}`);
     }

@@ -42,6 +42,17 @@ export class Outbox<E extends Encoded> {
     if (this.pending.length === 1) this.flushSoon();
   }
 
+  /** Items added and not sent yet. */
+  get size(): number {
+    return this.pending.length;
+  }
+
+  /** Drops what is pending, unsent: for an owner that sent the same items another way. */
+  discard(): void {
+    this.pending = [];
+    this.bytes = 0;
+  }
+
   /** Sends what is pending now. */
   flush(): void {
     if (this.pending.length === 0) return;

@@ -11,18 +11,24 @@ import { DuplicateTimestampError, InvalidTimestampError, PtsError, Runtime, type
 import type { LiveHeader, PutHeader, PutReply } from "../../../channels/remote/protocol.ts";
 import { startNatsServer } from "../../helpers/natsServer.ts";
 
-/** Collects the headers of the messages on a subject; `until(n)` resolves once n have come. */
-async function watch<H>(nc: NatsConnection, subject: string): Promise<{ seen: H[]; until: (n: number) => Promise<void>; close: () => void }> {
+/** Collects the headers of the messages on a subject; `until(n)` resolves once they held n items. */
+async function watch<H extends { items: unknown[] }>(nc: NatsConnection, subject: string): Promise<{ seen: H[]; until: (n: number) => Promise<void>; close: () => void }> {
   const seen: H[] = [];
-  let waiting: { n: number; wake: () => void } | undefined;
+  let items = 0;
+  let waiting: { done: () => boolean; wake: () => void } | undefined;
   const sub = nc.subscribe(subject, {
     callback: (_err, msg) => {
-      seen.push(decodeMessage<H>(msg.data).header);
-      if (waiting && seen.length >= waiting.n) waiting.wake();
+      const header = decodeMessage<H>(msg.data).header;
+      seen.push(header);
+      items += header.items.length;
+      if (waiting?.done()) waiting.wake();
     },
   });
   await nc.flush();
-  const until = (n: number) => (seen.length >= n ? Promise.resolve() : new Promise<void>((wake) => (waiting = { n, wake })));
+  const until = (n: number) => {
+    const done = () => items >= n;
+    return done() ? Promise.resolve() : new Promise<void>((wake) => (waiting = { done, wake }));
+  };
   return { seen, until, close: () => sub.unsubscribe() };
 }
 
@@ -50,16 +56,21 @@ t.test("batching - acked puts of one turn are one request, and each settles alon
     const name = persist ? "durable" : "memory";
     await host.channel<number>(name, persist ? { persist } : {});
     const requests = await watch<PutHeader>(nc, channelSubjects(client.namespace, name).put);
+    const live = await watch<LiveHeader>(nc, channelSubjects(client.namespace, name).items);
     const ch = await client.lookup<number>(name);
     await ch.put(0, 5);
     const outcomes = await Promise.allSettled([1, 2, 3, 4, 5, 6].map((ts) => ch.put(ts * 10, ts)));
-    await requests.until(2);
+    await requests.until(7);
     requests.close();
     t.same(requests.seen.map((r) => r.items.length), [1, 6], `${name}: one request for the puts of one turn`);
     t.same(outcomes.map((o) => o.status), ["fulfilled", "fulfilled", "fulfilled", "fulfilled", "rejected", "fulfilled"], `${name}: only the duplicate failed`);
     const refused = (outcomes[4] as PromiseRejectedResult).reason;
     t.ok(refused instanceof DuplicateTimestampError, `${name}: with the host's typed error`);
     t.same((await ch.get("oldest", "newest")).map((i) => [i.ts, i.value]), [[1, 10], [2, 20], [3, 30], [4, 40], [5, 0], [6, 60]], `${name}: the others were stored`);
+    await live.until(6);
+    // How a sync channel's items split into messages follows the journal's commits.
+    const published = live.seen.flatMap((m) => m.items.map(([ts], k) => [m.seq + k, ts]));
+    t.same(published, [[1, 5], [2, 1], [3, 2], [4, 3], [5, 4], [6, 6]], `${name}: published live without the refused item, numbered on`);
   }
 
   const ch = await client.lookup<number>("memory");
@@ -83,7 +94,7 @@ t.test("batching - fire-and-forget puts of one turn are one message; a refused o
   for (let ts = 1; ts <= 100; ts++) await ch.put(ts, ts);
   await ch.put(-1, 50); // a duplicate: only the host can tell
   t.equal((await hosted.next(99, { timeoutMs: 10_000 })).ts, 100);
-  await requests.until(1);
+  await requests.until(101);
   t.same(requests.seen.map((r) => r.items.length), [101], "one message for the puts of one turn");
   await firstReport;
   t.equal(reported.length, 1, "the refused put is reported");
@@ -103,7 +114,7 @@ t.test("batching - batches larger than max_payload are split, in order", async (
   await Promise.all([1, 2, 3, 4, 5].map((ts) => acked.put(Buffer.alloc(20_000, ts), ts)));
   const fired = await client.lookup<Uint8Array>("frames", { ack: false });
   for (let ts = 6; ts <= 10; ts++) await fired.put(Buffer.alloc(20_000, ts), ts);
-  await Promise.all([requests.until(4), live.until(4)]);
+  await Promise.all([requests.until(10), live.until(10)]);
   t.same(requests.seen.map((r) => r.items.map(([ts]) => ts)), [[1, 2, 3], [4, 5], [6, 7, 8], [9, 10]], "each put message stays under max_payload");
   t.same(live.seen.map((m) => [m.seq, m.items.map(([ts]) => ts)]), [[1, [1, 2, 3]], [4, [4, 5]], [6, [6, 7, 8]], [9, [9, 10]]], "items messages too, numbered by their first item");
   t.same((await acked.get("oldest", "newest")).map((i) => [i.ts, i.value.byteLength, i.value[0]]), [1, 2, 3, 4, 5, 6, 7, 8, 9, 10].map((ts) => [ts, 20_000, ts]));
@@ -123,7 +134,7 @@ t.test("batching - a host publishes the items of one turn as one message, number
     seen.push(item.value);
     if (item.value === "d") break;
   }
-  await live.until(2);
+  await live.until(4);
   t.same(live.seen.map((m) => [m.seq, m.items.map(([ts]) => ts)]), [[1, [3, 1, 2]], [4, [4]]], "one message per turn, items in put order");
   t.same(seen, ["b", "c", "a", "d"], "the iterator gets each item once, in time order");
 });
