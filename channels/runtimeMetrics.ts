@@ -42,8 +42,7 @@ export function registerRuntimeMetrics(m: Metrics, channels: () => HostedChannel
       [{ mode: "flush" }, rvm.stats.flushCommits],
       [{ mode: "lazy" }, rvm.stats.lazyCommits],
     ]);
-    m.counter("pts_lrvm_fsyncs_total", "fdatasync calls on the LRVM redo log.", [], () => [[{}, rvm.stats.syncs]]);
-    m.counter("pts_lrvm_fsync_seconds_total", "Seconds spent waiting for LRVM log fdatasync.", [], () => [[{}, rvm.stats.syncSeconds]]);
+    m.histogram("pts_lrvm_fsync_duration_seconds", "Each fdatasync of the LRVM redo log, until it returned.", [], () => [[{}, rvm.stats.syncLatency]]);
     m.counter("pts_lrvm_log_written_bytes_total", "Bytes appended to the LRVM redo log.", [], () => [[{}, rvm.stats.logBytes]]);
     m.gauge("pts_lrvm_log_bytes", "Current size of the LRVM redo log.", [], () => [[{}, rvm.logSize]]);
     m.counter("pts_lrvm_truncations_total", "LRVM log truncations.", [], () => [[{}, rvm.stats.truncations]]);

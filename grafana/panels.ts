@@ -31,8 +31,7 @@ export const METRICS = [
   { name: "pts_channel_waiters", type: "gauge", labels: ["channel"] },
   // storage (LRVM, only with a dataDir)
   { name: "pts_lrvm_commits_total", type: "counter", labels: ["mode"] },
-  { name: "pts_lrvm_fsyncs_total", type: "counter", labels: [] },
-  { name: "pts_lrvm_fsync_seconds_total", type: "counter", labels: [] },
+  { name: "pts_lrvm_fsync_duration_seconds", type: "histogram", labels: [] },
   { name: "pts_lrvm_log_written_bytes_total", type: "counter", labels: [] },
   { name: "pts_lrvm_log_bytes", type: "gauge", labels: [] },
   { name: "pts_lrvm_truncations_total", type: "counter", labels: [] },
@@ -164,14 +163,8 @@ const storage: DashboardDef = {
   description: "The LRVM journal under persistent channels: commits, fsync latency, log size, truncations, recovery.",
   panels: [
     { title: "Commits by mode", description: "LRVM commits per second: flush (synchronous) or lazy.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_lrvm_commits_total"), "mode"), legend: "{{mode}}" }] },
-    {
-      title: "fsync latency",
-      description: "Mean time per fdatasync of the redo log, over the interval.",
-      kind: "timeseries",
-      unit: "s",
-      targets: [{ expr: `sum by (instance) (rate(${m("pts_lrvm_fsync_seconds_total")}[${RI}])) / sum by (instance) (rate(${m("pts_lrvm_fsyncs_total")}[${RI}]))`, legend: "{{instance}}" }],
-    },
-    { title: "fsyncs", description: "fdatasync calls on the redo log per second.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_lrvm_fsyncs_total"), "instance"), legend: "{{instance}}" }] },
+    quantiles("fsync latency", "Time per fdatasync of the redo log: p50, p95 and p99 over the interval.", "pts_lrvm_fsync_duration_seconds", "instance", [0.5, 0.95, 0.99]),
+    { title: "fsyncs", description: "fdatasync calls on the redo log per second.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(h("pts_lrvm_fsync_duration_seconds", "count"), "instance"), legend: "{{instance}}" }] },
     { title: "Log size", description: "Current size of the redo log.", kind: "timeseries", unit: "bytes", targets: [{ expr: `sum by (instance) (${m("pts_lrvm_log_bytes")})`, legend: "{{instance}}" }] },
     { title: "Log writes", description: "Bytes appended to the redo log per second.", kind: "timeseries", unit: "Bps", targets: [{ expr: rate(m("pts_lrvm_log_written_bytes_total"), "instance"), legend: "{{instance}}" }] },
     { title: "Truncations", description: "Log truncations per interval.", kind: "timeseries", unit: "short", targets: [{ expr: increase(m("pts_lrvm_truncations_total"), "instance"), legend: "{{instance}}" }] },

@@ -246,8 +246,7 @@ export class LogWriter {
   }
 
   private synced(startedAt: number): void {
-    this.stats.syncSeconds += (performance.now() - startedAt) / 1000;
-    this.stats.syncs++;
+    this.stats.syncLatency.observe((performance.now() - startedAt) / 1000);
   }
 
   private async run(): Promise<void> {

@@ -30,6 +30,7 @@ import fs from "node:fs";
 import { mkdir, open, readFile } from "node:fs/promises";
 import { constants as bufferConstants } from "node:buffer";
 import { resolve } from "node:path";
+import { LatencyHistogram } from "../latencyHistogram.ts";
 import { RvmError } from "./errors.ts";
 import { acquireLock, releaseLock } from "./lock.ts";
 import type { LogWriter } from "./log-writer.ts";
@@ -44,6 +45,8 @@ import type { BeginOptions, OpenOptions, ProgressCallback, RecoveryReport, RvmSt
 
 export const DEFAULT_TRUNCATE_THRESHOLD = 64 << 20;
 export const DEFAULT_SPILL_BYTES = 1 << 20;
+/** fdatasync times, from a fast NVMe (50 µs) to a stalled disk (seconds). */
+const FSYNC_BUCKETS: readonly number[] = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 5];
 
 function checkOptionalNumber(name: string, value: unknown): void {
   if (value !== undefined && (typeof value !== "number" || Number.isNaN(value) || value < 0)) {
@@ -117,7 +120,7 @@ export class Rvm {
     try {
       await unlinkIfExists(`${abs}/segments.tbl.tmp`);
       const table = await SegmentTable.load(abs);
-      const stats: RvmStats = { flushCommits: 0, lazyCommits: 0, syncs: 0, syncSeconds: 0, logBytes: 0, truncations: 0 };
+      const stats: RvmStats = { flushCommits: 0, lazyCommits: 0, syncLatency: new LatencyHistogram(FSYNC_BUCKETS), logBytes: 0, truncations: 0 };
       const recovered = await recover(abs, table, options.spillBytes ?? DEFAULT_SPILL_BYTES, stats, options.onProgress);
       return new Rvm(abs, table, recovered, stats, options);
     } catch (err) {

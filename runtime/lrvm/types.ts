@@ -4,6 +4,8 @@
  * Wire and file layouts are not here: they live with the code that reads and writes them
  * (log.ts, segment-table.ts), each documented at the top of its file.
  */
+import type { LatencyHistogram } from "../latencyHistogram.ts";
+
 
 /** A mapped segment: `data` is an in-memory copy of the segment file's first `size` bytes. */
 export interface Segment {
@@ -95,10 +97,8 @@ export interface TruncateReport {
 export interface RvmStats {
   flushCommits: number;
   lazyCommits: number;
-  /** fdatasync calls on the log. */
-  syncs: number;
-  /** Total seconds spent waiting for log fdatasync. */
-  syncSeconds: number;
+  /** Each fdatasync of the log, in seconds: `count` is the number of calls, `sum` the time spent. */
+  syncLatency: LatencyHistogram;
   /** Bytes appended to the log (all epochs). */
   logBytes: number;
   truncations: number;

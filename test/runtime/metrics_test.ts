@@ -115,6 +115,10 @@ t.test("metrics - put latency of a persist sync channel: one observation per put
   t.equal(buckets.length, 16, "15 bounds and +Inf");
   t.same(buckets, [...buckets].sort((a, b) => a - b), "buckets are cumulative");
   t.ok(value(text, 'pts_channel_put_latency_seconds_sum{channel="ledger"}')! > 0, "a durable put takes time");
+  const fsyncs = value(text, "pts_lrvm_fsync_duration_seconds_count")!;
+  t.ok(fsyncs >= 3, `each of the three durable puts waited for an fdatasync (${fsyncs} counted)`);
+  t.equal(value(text, 'pts_lrvm_fsync_duration_seconds_bucket{le="+Inf"}'), fsyncs, "the +Inf bucket holds every fdatasync");
+  t.ok(value(text, 'pts_lrvm_fsync_duration_seconds_bucket{le="0.00005"}')! <= fsyncs);
 });
 
 t.test("metrics - the text served for PTS's families is what prom-client writes for the same values", async (t) => {
