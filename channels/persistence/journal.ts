@@ -49,7 +49,10 @@ export class Journal {
     if (this.broken !== undefined) return Promise.reject(this.broken);
     return new Promise((resolve, reject) => {
       this.queue.push({ op, resolve, reject });
-      this.running ??= this.drain();
+      // Started after the current synchronous work, not inside it: a caller submitting many
+      // operations in one go (a host storing a batch of remote puts) then shares one commit,
+      // where a synchronous start would commit the first alone.
+      this.running ??= Promise.resolve().then(() => this.drain());
     });
   }
 

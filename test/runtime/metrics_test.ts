@@ -121,6 +121,17 @@ t.test("metrics - put latency of a persist sync channel: one observation per put
   t.ok(value(text, 'pts_lrvm_fsync_duration_seconds_bucket{le="0.00005"}')! <= fsyncs);
 });
 
+t.test("metrics - sync puts made in one go share one LRVM commit", async (t) => {
+  const rt = await Runtime.start({ dataDir: await tempDir(t), metrics: { port: 0 } });
+  t.teardown(() => rt.stop());
+  const ch = await rt.channel<number>("gauge", { persist: { mode: "sync" } });
+  await ch.put(0, 1);
+  const commits = async () => value(await scrape(rt.metricsAddress!.url), 'pts_lrvm_commits_total{mode="flush"}')!;
+  const before = await commits();
+  await Promise.all(Array.from({ length: 16 }, (_, k) => ch.put(k, k + 2)));
+  t.equal((await commits()) - before, 1, "16 puts of one tick, one commit");
+});
+
 t.test("metrics - the text served for PTS's families is what prom-client writes for the same values", async (t) => {
   const m = new Metrics();
   const fast = new LatencyHistogram();
