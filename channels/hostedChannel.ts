@@ -36,7 +36,7 @@ export class HostedChannel<T> implements ItemSource<T> {
   protected closed = false;
   puts = 0;
   evicted = 0;
-  /** get() and next() calls answered (counted by the handles: internal reads are not gets). */
+  /** get() and next() calls answered (counted by the local handles and by the host for remote get requests; internal reads are not gets). */
   gets = 0;
   /**
    * Put latencies, timed by the handles once this is set: by the metrics, at their first scrape,
@@ -53,6 +53,16 @@ export class HostedChannel<T> implements ItemSource<T> {
   ) {
     this.measure = retention.bytes !== undefined;
     this.index = new TimeIndex<T>(this.measure);
+  }
+
+  /** A put from a caller (a handle, or a remote put at the host): timed when putLatency is set. */
+  callerPut(value: T, ts: number): Promise<void> {
+    // A clock read costs about 0.2 µs on this machine, close to half a put into memory: time
+    // only where the metrics asked for it.
+    const latency = this.putLatency;
+    if (latency === undefined) return this.put(value, ts);
+    const started = performance.now();
+    return this.put(value, ts).then(() => latency.observe((performance.now() - started) / 1000));
   }
 
   put(value: T, ts: number): Promise<void> {

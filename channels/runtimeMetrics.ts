@@ -19,7 +19,7 @@ export function registerRuntimeMetrics(m: Metrics, channels: () => HostedChannel
     return out;
   };
   m.counter("pts_channel_puts_total", "Items put into the channel.", ["channel"], perChannel((h) => h.puts));
-  m.counter("pts_channel_gets_total", "get() and next() calls on the channel's handles in this runtime.", ["channel"], perChannel((h) => h.gets));
+  m.counter("pts_channel_gets_total", "Reads answered by the hosting runtime: get() and next() on its handles, and get requests from remote handles.", ["channel"], perChannel((h) => h.gets));
   // Only puts that wait for the disk are worth timing; the others resolve at once. Timing starts
   // at the first scrape that sees the channel, so that nothing is timed that nobody reads.
   m.histogram("pts_channel_put_latency_seconds", "From put() to its resolution, for channels whose puts wait for the disk (persist sync), since the first scrape.", ["channel"], (): HistogramSamples => {

@@ -143,7 +143,7 @@ const channels: DashboardDef = {
   description: "Channels: puts, gets, put latency, evictions, items, bytes, newest-item age, waiters.",
   panels: [
     { title: "Puts", description: "Items put per second.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_channel_puts_total"), "channel"), legend: "{{channel}}" }] },
-    { title: "Gets", description: "get() and next() calls per second on the channel's handles in its runtime.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_channel_gets_total"), "channel"), legend: "{{channel}}" }] },
+    { title: "Gets", description: "Reads answered per second where the channel is hosted: get() and next() on local handles, and get requests from remote handles.", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_channel_gets_total"), "channel"), legend: "{{channel}}" }] },
     quantiles("Put latency", "From put() to its resolution, p50 and p99, for channels whose puts wait for the disk (persist sync).", "pts_channel_put_latency_seconds", "channel", [0.5, 0.99]),
     { title: "Evictions", description: "Items leaving the live window per second (retention).", kind: "timeseries", unit: "ops", targets: [{ expr: rate(m("pts_channel_evicted_total"), "channel"), legend: "{{channel}}" }] },
     { title: "Items in the live window", description: "Items each channel holds in memory.", kind: "timeseries", unit: "short", targets: [{ expr: `sum by (channel) (${m("pts_channel_items")})`, legend: "{{channel}}" }] },

@@ -139,6 +139,7 @@ export class ChannelHost {
     const encode = (v: unknown) => h.codec.encode(v);
     try {
       const req = decodeMessage<GetRequest>(data).header;
+      if (req.read) h.gets++;
       switch (req.op) {
         case "at": {
           const item = typeof req.at === "number" ? h.at(req.at) : req.at === "newest" ? h.newestItem() : h.oldestItem();
@@ -230,7 +231,7 @@ export class ChannelHost {
     }
     s.incomingValue = value;
     s.incomingPayload = payload;
-    const put = s.hosted.put(value, ts);
+    const put = s.hosted.callerPut(value, ts);
     if (s.incomingPayload === undefined) return put; // published during the put, with these bytes
     s.incomingPayload = undefined;
     const received: Received = { value, payload };

@@ -39,13 +39,15 @@ export type Claim = { host: string; since: number };
 export type InfoRequest = { probe?: Claim };
 export type InfoReply = { host: string; since: number; codec: string; stats: ChannelStats; persistent: boolean };
 
-export type GetRequest =
+/** `read`: set by a handle's get() and next() (first request only), counted by the host as a read; internal reads leave it out. */
+export type GetRequest = (
   | { op: "at"; at: Bound }
   | { op: "range"; lo: Bound; hi: Bound; maxBytes: number }
   | { op: "after"; after: number }
   | { op: "next"; after: number; waitMs: number }
   | { op: "take"; consumer: string; from: Bound; waitMs: number }
-  | { op: "commit"; consumer: string; ts: number };
+  | { op: "commit"; consumer: string; ts: number }
+) & { read?: boolean };
 
 export type WireError = { code: string; message: string };
 

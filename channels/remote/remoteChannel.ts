@@ -150,7 +150,7 @@ export class RemoteChannel<T> implements Channel<T> {
       checkBound(b);
       return this.range(a, b);
     }
-    return (await this.ask({ op: "at", at: a })).items[0];
+    return (await this.ask({ op: "at", at: a, read: true })).items[0];
   }
 
   async next(afterTs: number, options: WaitOptions = {}): Promise<Item<T>> {
@@ -220,14 +220,15 @@ export class RemoteChannel<T> implements Channel<T> {
   /** Items with lo <= ts <= hi, fetched in pages that fit max_payload. */
   async range(lo: Bound, hi: Bound): Promise<Item<T>[]> {
     const out: Item<T>[] = [];
-    for (let page = await this.page(lo, hi); ; page = await this.page(page.items.at(-1)!.ts + 1, hi)) {
+    for (let page = await this.page(lo, hi, true); ; page = await this.page(page.items.at(-1)!.ts + 1, hi)) {
       out.push(...page.items);
       if (!page.header.more || page.items.length === 0) return out;
     }
   }
 
-  page(lo: Bound, hi: Bound): Promise<{ header: ItemsReply; items: Item<T>[] }> {
-    return this.ask({ op: "range", lo, hi, maxBytes: this.frameLimit() });
+  /** One page of a range; `read` marks the first page of a get(lo, hi), which the host counts. */
+  page(lo: Bound, hi: Bound, read = false): Promise<{ header: ItemsReply; items: Item<T>[] }> {
+    return this.ask({ op: "range", lo, hi, maxBytes: this.frameLimit(), read });
   }
 
   async firstAfter(after: number): Promise<Item<T> | undefined> {
@@ -249,10 +250,11 @@ export class RemoteChannel<T> implements Channel<T> {
   /** Repeats a long-poll request until an item comes, the deadline passes or the signal aborts. */
   private async wait(request: (waitMs: number) => GetRequest, options: WaitOptions, afterTs: number): Promise<Item<T>> {
     const deadline = options.timeoutMs === undefined ? Infinity : performance.now() + options.timeoutMs;
-    for (;;) {
+    // Only a wait's first long poll is a read the host counts: the others continue it.
+    for (let read = true; ; read = false) {
       if (options.signal?.aborted) throw new WaitAbortedError(this.name, options.signal.reason);
       const waitMs = Math.max(0, Math.min(LONG_POLL_MS, deadline - performance.now()));
-      const reply = await this.ask(request(Math.round(waitMs)), waitMs);
+      const reply = await this.ask({ ...request(Math.round(waitMs)), read }, waitMs);
       if (options.signal?.aborted) throw new WaitAbortedError(this.name, options.signal.reason);
       if (reply.items.length > 0) return reply.items[0];
       if (performance.now() >= deadline) throw new WaitTimeoutError(this.name, afterTs, options.timeoutMs!);
