@@ -1,6 +1,6 @@
 /**
- * Metrics: one prom-client registry per runtime, default process metrics included, and the
- * HTTP server for /metrics, /healthz and /readyz (127.0.0.1:9464 unless configured otherwise).
+ * Metrics: one prom-client registry per runtime, with Node's default process metrics (one set
+ * per process, started at the first scrape), and the HTTP server for /metrics, /healthz and /readyz (127.0.0.1:9464 unless configured otherwise).
  *
  * Speed is designed in: the layers above keep plain numbers — counters in their own `stats()`,
  * latency distributions in LatencyHistograms — and register *collectors* here that read them
@@ -40,21 +40,37 @@ export class MetricsServerError extends PtsError {
   }
 }
 
+/**
+ * Node's default process metrics, one set per process whatever the number of runtimes: they
+ * describe the process, and prom-client's collectors (a GC PerformanceObserver, an event-loop
+ * delay monitor) can never be stopped, so one per runtime would pile up in a process that
+ * starts runtimes again and again. Collected at most once per PROCESS_METRICS_MS.
+ */
+let processRegistry: Registry | undefined;
+let processText: Promise<string> | undefined;
+let processAt = -Infinity;
+
+function processMetricsText(): Promise<string> {
+  const now = performance.now();
+  if (processText === undefined || now - processAt >= PROCESS_METRICS_MS) {
+    if (processRegistry === undefined) {
+      processRegistry = new Registry();
+      collectDefaultMetrics({ register: processRegistry });
+    }
+    processAt = now;
+    processText = processRegistry.metrics();
+  }
+  return processText;
+}
+
 export class Metrics {
   /** PTS's own metric families, for in-process readers of their values; the default process metrics are kept apart. */
   readonly registry = new Registry();
   /** PTS's own families as /metrics serves them, in registration order. */
   private readonly writers: (() => string)[] = [];
-  private readonly processRegistry = new Registry();
-  private processText: Promise<string> | undefined;
-  private processAt = -Infinity;
   private server: http.Server | undefined;
   private ready: () => boolean = () => true;
   private readonly routes: { prefix: string; handler: RouteHandler }[] = [];
-
-  constructor() {
-    collectDefaultMetrics({ register: this.processRegistry });
-  }
 
   /** A counter whose values are read from `read` at each scrape. */
   counter(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
@@ -101,14 +117,9 @@ export class Metrics {
 
   /** The text Prometheus scrapes. */
   async text(): Promise<string> {
-    const now = performance.now();
-    if (this.processText === undefined || now - this.processAt >= PROCESS_METRICS_MS) {
-      this.processAt = now;
-      this.processText = this.processRegistry.metrics();
-    }
     let own = "";
     for (const write of this.writers) own += write();
-    return own + (await this.processText);
+    return own + (await processMetricsText());
   }
 
   /** Serves /metrics, /healthz and /readyz; resolves with the address it listens on. */
