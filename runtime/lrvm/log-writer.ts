@@ -6,8 +6,10 @@
  * and written to the file in one write per batch. Group commit: a flush-mode commit joins the
  * batch of the next fdatasync; commits that arrive while an fdatasync is in flight all share
  * the following one, so N concurrent committers cost about two fsyncs per round, not N. A
- * batch of one waiter has no group to form: it is written and fdatasynced synchronously on
- * this thread, which spares a lone committer the thread pool's round trip.
+ * batch of one waiter has no group to form: while fdatasync is fast (the last one took under
+ * LONE_SYNC_MAX_MS), it is written and fdatasynced synchronously on this thread, which spares
+ * a lone committer the thread pool's round trip; on a slow disk it goes through the pool, so
+ * that the event loop (a host's network, a pipeline's stages) never stalls for long.
  *
  * Guarantees:
  * - Records reach the file in sequence order; a promise returned by `finish(true)` or
@@ -54,6 +56,11 @@ const RESOLVED: Promise<void> = Promise.resolve();
 const INITIAL_BUFFER_BYTES = 64 << 10;
 /** Spills between background fdatasyncs: a few MiB per fdatasync with the default spillBytes. */
 const WRITEBACK_SPILLS = 4;
+/**
+ * The longest fdatasync a lone commit may wait for on the calling thread. A fast disk (0.2 ms
+ * here) costs less than the thread pool's round trip; a slower one would stall the event loop.
+ */
+const LONE_SYNC_MAX_MS = 1;
 
 /** Creates the log file of `epoch` durably and returns its fd. */
 export async function createLogFile(dir: string, epoch: number, firstSeq: number): Promise<number> {
@@ -100,6 +107,8 @@ export class LogWriter {
   private inflight: Promise<void> | null = null;
   private rotations: Deferred[] = [];
   private failed: RvmError | null = null;
+  /** How long the last waited-for fdatasync took: a lone commit syncs on this thread only while it is short. */
+  private lastSyncMs = 0;
   /** Called after bytes were written, with the current file size. */
   onWritten: ((size: number) => void) | null = null;
 
@@ -201,7 +210,7 @@ export class LogWriter {
     this.scheduled = false;
     if (this.syncing || (this.next === null && this.rotations.length === 0)) return;
     // A background fdatasync in flight may hold an error this thread has not seen yet.
-    if (this.waiters === 1 && this.rotations.length === 0 && this.writebacks === 0) {
+    if (this.waiters === 1 && this.rotations.length === 0 && this.writebacks === 0 && this.lastSyncMs < LONE_SYNC_MAX_MS) {
       this.syncAlone();
       return;
     }
@@ -220,6 +229,12 @@ export class LogWriter {
     const batch = this.next as Deferred;
     this.next = null;
     this.waiters = 0;
+    // A background fdatasync that failed took the kernel's error report with it: this thread's
+    // fdatasync would succeed over records that may not be on disk.
+    if (this.failed) {
+      batch.reject(this.failed);
+      return;
+    }
     try {
       this.writePending();
       this.dirty = false;
@@ -246,7 +261,8 @@ export class LogWriter {
   }
 
   private synced(startedAt: number): void {
-    this.stats.syncLatency.observe((performance.now() - startedAt) / 1000);
+    this.lastSyncMs = performance.now() - startedAt;
+    this.stats.syncLatency.observe(this.lastSyncMs / 1000);
   }
 
   private async run(): Promise<void> {

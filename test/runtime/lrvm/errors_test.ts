@@ -187,6 +187,30 @@ t.test("errors - EIO for every commit of a group, whether one waits or several",
   for (const c of commits) await rejectsCode(t, () => c, "EIO", seen);
 });
 
+t.test("errors - a background fdatasync that failed fails the next flush commit, lone or not", async (t) => {
+  const rvm = await openRvm(t, t.testdir(), { spillBytes: 256, truncateThreshold: 0 });
+  const seg = await rvm.map("a", 64);
+  // Only the background fdatasyncs (callback API) fail: the lone commit's fdatasyncSync would
+  // succeed, as the kernel's does once another fdatasync has taken the error report.
+  const original = fs.fdatasync;
+  t.teardown(() => void (fs.fdatasync = original));
+  let failedBackground = 0;
+  fs.fdatasync = ((fd: number, callback: (err: NodeJS.ErrnoException | null) => void) => {
+    failedBackground++;
+    process.nextTick(() => callback(Object.assign(new Error("EIO: i/o error, fdatasync"), { code: "EIO" })));
+  }) as typeof fs.fdatasync;
+  for (let i = 0; i < 40; i++) {
+    const tx = rvm.begin();
+    tx.setRange(seg, 0, 64);
+    seg.data.fill(i);
+    await tx.commit({ flush: false });
+  }
+  t.ok(failedBackground > 0, `spills started background fdatasyncs (${failedBackground})`);
+  const tx = rvm.begin();
+  tx.setRange(seg, 0, 4);
+  await rejectsCode(t, () => tx.commit(), "EIO", seen);
+});
+
 t.test("errors - every registry code is thrown by a test above", async (t) => {
   t.same([...seen].filter((c) => c !== "none").sort(), Object.keys(RVM_ERROR_CODES).sort());
 });
