@@ -26,7 +26,7 @@ import { PendingLog } from "./persistence/pendingLog.ts";
 import { recordChunk } from "./persistence/recordChunk.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { Bound, ChannelStats, DuplicatePolicy, Item, PersistHandler, PersistOptions } from "./types.ts";
-import { type Codec, encodedSize } from "../runtime/index.ts";
+import { Backoff, type Codec, encodedSize } from "../runtime/index.ts";
 import { MAX_CONSUMERS } from "./persistence/format.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -38,6 +38,8 @@ export const DEFAULT_CHECKPOINT_MS = 1000;
  * items take, and the work that rt.stop() (or a crash) finds left, at high put rates.
  */
 export const CHECKPOINT_BYTES = 32 * 1024 * 1024;
+/** The longest delay between tries of a checkpoint that keeps failing. */
+const MAX_RETRY_MS = 30_000;
 
 export class PersistentChannel<T> extends HostedChannel<T> {
   /** The window holds every item with ts >= floor. */
@@ -56,6 +58,8 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   private persistHandlers: PersistHandler<T>[] = [];
   private timer: ReturnType<typeof setTimeout> | undefined;
   private checkpointing: Promise<void> | undefined;
+  /** Set while checkpoints fail: the next try waits for its delay, not for the next put. */
+  private retrying: Backoff | undefined;
   readonly mode: "sync" | "checkpoint";
   private readonly everyMs: number;
   private readonly history: History | undefined;
@@ -109,7 +113,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
       }
       if (ts > this.newestSeen) this.newestSeen = ts;
       this.show(item, size);
-      if (this.pending.bytes >= CHECKPOINT_BYTES && this.checkpointing === undefined) this.checkpointSoon();
+      if (this.pending.bytes >= CHECKPOINT_BYTES && this.checkpointing === undefined && this.retrying === undefined) this.checkpointSoon();
       else this.timer ??= setTimeout(this.checkpointSoon, this.everyMs);
       return RESOLVED;
     }
@@ -177,10 +181,16 @@ export class PersistentChannel<T> extends HostedChannel<T> {
       try {
         await this.journal.submit({ writes: [{ store: this.store, chunks: flushing.chunks(), history: this.history }], cursors: [] });
         flushing.release();
+        this.retrying = undefined;
       } catch (err) {
         // Not durable: keep the items for the next checkpoint (newer puts of the same ts win).
         flushing.absorb(this.pending);
         this.pending = flushing;
+        // Retried after a growing delay: a lasting failure (a full disk) retried by every put
+        // would rewrite the pending bytes and report an error at the put rate.
+        this.retrying ??= new Backoff({ initialMs: this.everyMs, maxMs: MAX_RETRY_MS });
+        if (this.timer !== undefined) clearTimeout(this.timer);
+        if (!this.closed) this.timer = setTimeout(this.checkpointSoon, this.retrying.next());
         throw err;
       } finally {
         this.flushing = undefined;
@@ -282,7 +292,13 @@ export class PersistentChannel<T> extends HostedChannel<T> {
 
   /** Checkpoints, waits for durable writes, then closes the store. */
   async shutdown(): Promise<void> {
-    await this.checkpoint();
+    try {
+      await this.checkpoint();
+    } finally {
+      // A failed last checkpoint leaves no retry behind to keep the process alive.
+      if (this.timer !== undefined) clearTimeout(this.timer);
+      this.timer = undefined;
+    }
     this.close();
     await this.journal.settle();
     await this.store.close();

@@ -74,3 +74,33 @@ t.test("checkpoint - a checkpoint starts before everyMs once CHECKPOINT_BYTES ar
   t.ok((ch.stats().stored?.items ?? 0) < count, "a checkpoint, not a stop, stored them");
   await rt.stop();
 });
+
+t.test("checkpoint - a failed checkpoint keeps its items and is retried after a delay, not by every put", async (t) => {
+  const dir = dataDir(t);
+  const errors: unknown[] = [];
+  const rt = await Runtime.start({ dataDir: dir, onError: (err) => errors.push(err) });
+  t.teardown(() => rt.stop());
+  // The journal refuses the first writes, as a full disk would.
+  const journal = (rt as unknown as { journal: { submit: (op: unknown) => Promise<void> } }).journal;
+  const submit = journal.submit.bind(journal);
+  let refusing = true;
+  let tries = 0;
+  journal.submit = (op) => {
+    tries++;
+    return refusing ? Promise.reject(new Error("ENOSPC: no space left on device")) : submit(op);
+  };
+  const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 200 }, codec: "binary", retain: { count: 4 } });
+  const frame = Buffer.alloc(1024 * 1024, 1);
+  const count = Math.ceil(CHECKPOINT_BYTES / frame.byteLength) + 2;
+  for (let ts = 1; ts <= count; ts++) await ch.put(frame, ts);
+  for (let i = 0; i < 1000 && tries === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  t.equal(tries, 1, "the early checkpoint was tried and failed");
+  await new Promise((r) => setImmediate(r));
+  for (let ts = count + 1; ts <= count + 50; ts++) await ch.put(frame, ts);
+  t.equal(tries, 1, "50 more puts over CHECKPOINT_BYTES did not retry it");
+  t.equal(errors.length, 1, "one failure, reported once");
+  refusing = false;
+  for (let i = 0; i < 1000 && (ch.stats().stored?.items ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  t.equal(ch.stats().stored?.items, count + 50, "the retry stored every item, those of the failed checkpoint included");
+  t.equal(ch.stats().stored?.pending, 0);
+});
