@@ -27,9 +27,8 @@ import { RANGE_HEADER_BYTES, recordLength, writeRangeHeader } from "./log.ts";
 import type { LogWriter } from "./log-writer.ts";
 import type { CommitOptions, Segment } from "./types.ts";
 
-/** A declared range; it also serves as the hold that conflict checks look at. */
+/** A declared range. */
 export interface DeclaredRange {
-  readonly tx: Transaction;
   readonly st: SegmentState;
   readonly lo: number;
   readonly hi: number;
@@ -41,13 +40,19 @@ export interface SegmentState {
   readonly seg: Segment;
   readonly id: number;
   /**
-   * Ranges declared on this segment by open transactions, in no particular order. A flat
-   * array, not a Map by transaction: a Map entry set and deleted per commit was measurably
-   * slower, and the conflict check walks every hold anyway.
+   * One hold per open transaction that declared ranges on this segment, in no particular
+   * order. Few transactions are open at a time, so a flat array beats a Map here.
    */
-  holds: DeclaredRange[];
+  holds: Hold[];
   /** Sequence number of the last record that touched this segment. */
   lastSeq: number;
+}
+
+/** The ranges one open transaction declared on one segment: what conflict checks look at. */
+export interface Hold {
+  readonly tx: Transaction;
+  readonly st: SegmentState;
+  readonly ranges: DeclaredRange[];
 }
 
 /** What a transaction needs from its Rvm. */
@@ -69,6 +74,8 @@ function byIdThenOffset(a: DeclaredRange, b: DeclaredRange): number {
 
 export class Transaction {
   private ranges: DeclaredRange[] = [];
+  /** This transaction's holds, one per segment it declared ranges on. */
+  private readonly held: Hold[] = [];
   private done = false;
 
   constructor(
@@ -95,17 +102,29 @@ export class Transaction {
     if (hi > seg.size) throw new RvmError("ERANGE", `range [${offset}, ${hi}) is outside segment "${seg.name}" of ${seg.size} bytes`);
     if (length === 0) return;
     // Only other transactions' ranges can conflict: a transaction's own may repeat and overlap,
-    // so a large transaction does not pay a check against its own ranges for each new one.
+    // so its own hold is skipped whole, and a large transaction stays linear in its ranges.
     const holds = st.holds;
+    let own: Hold | undefined;
     for (let i = 0; i < holds.length; i++) {
-      const h = holds[i] as DeclaredRange;
-      if (h.tx !== this && h.lo < hi && offset < h.hi) {
-        throw new RvmError("ECONFLICT", `range [${offset}, ${hi}) of segment "${seg.name}" overlaps [${h.lo}, ${h.hi}) of another open transaction`);
+      const h = holds[i] as Hold;
+      if (h.tx === this) {
+        own = h;
+        continue;
+      }
+      for (const r of h.ranges) {
+        if (r.lo < hi && offset < r.hi) {
+          throw new RvmError("ECONFLICT", `range [${offset}, ${hi}) of segment "${seg.name}" overlaps [${r.lo}, ${r.hi}) of another open transaction`);
+        }
       }
     }
-    const range: DeclaredRange = { tx: this, st, lo: offset, hi, undo: this.restore ? Buffer.from(seg.data.subarray(offset, hi)) : null };
+    const range: DeclaredRange = { st, lo: offset, hi, undo: this.restore ? Buffer.from(seg.data.subarray(offset, hi)) : null };
     this.ranges.push(range);
-    holds.push(range);
+    if (own === undefined) {
+      own = { tx: this, st, ranges: [] };
+      holds.push(own);
+      this.held.push(own);
+    }
+    own.ranges.push(range);
   }
 
   /** Writes the declared ranges' current values as one redo record. */
@@ -187,18 +206,13 @@ export class Transaction {
     return out;
   }
 
-  /**
-   * Releases the holds. Each range is looked for from the end of its segment's holds and
-   * replaced by the last one: with few open transactions it is usually the last itself.
-   */
+  /** Releases the holds: one per segment, replaced in its segment's array by the last one. */
   private end(): void {
     this.done = true;
-    const ranges = this.ranges;
-    for (let i = ranges.length - 1; i >= 0; i--) {
-      const r = ranges[i] as DeclaredRange;
-      const holds = r.st.holds;
-      const at = holds.lastIndexOf(r);
-      const last = holds.pop() as DeclaredRange;
+    for (const h of this.held) {
+      const holds = h.st.holds;
+      const at = holds.lastIndexOf(h);
+      const last = holds.pop() as Hold;
       if (at < holds.length) holds[at] = last;
     }
     this.host.ended();
