@@ -64,10 +64,15 @@ function processMetricsText(): Promise<string> {
 }
 
 export class Metrics {
-  /** PTS's own metric families, for in-process readers of their values; the default process metrics are kept apart. */
+  /**
+   * PTS's own metric families, for in-process readers of their values, and the place for an
+   * application's own metrics: /metrics serves those too. The default process metrics are kept apart.
+   */
   readonly registry = new Registry();
   /** PTS's own families as /metrics serves them, in registration order. */
   private readonly writers: (() => string)[] = [];
+  /** Names of the families the writers serve; the registry's others are the application's. */
+  private readonly written = new Set<string>();
   private server: http.Server | undefined;
   private ready: () => boolean = () => true;
   private readonly routes: { prefix: string; handler: RouteHandler }[] = [];
@@ -76,21 +81,26 @@ export class Metrics {
   counter(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
     this.collected(new Counter({ name, help, labelNames, registers: [this.registry] }), read);
     const write = samplesWriter(name, help, "counter");
-    this.writers.push(() => write(read()));
+    this.writes(name, () => write(read()));
   }
 
   /** A gauge whose values are read from `read` at each scrape. */
   gauge(name: string, help: string, labelNames: readonly string[], read: () => Samples): void {
     this.collected(new Gauge({ name, help, labelNames, registers: [this.registry] }), read);
     const write = samplesWriter(name, help, "gauge");
-    this.writers.push(() => write(read()));
+    this.writes(name, () => write(read()));
   }
 
   /** A histogram (in seconds) whose distributions are read from `read` at each scrape. */
   histogram(name: string, help: string, labelNames: readonly string[], read: () => HistogramSamples): void {
     new CollectedHistogram(name, help, labelNames, this.registry, read);
     const write = histogramWriter(name, help);
-    this.writers.push(() => write(read()));
+    this.writes(name, () => write(read()));
+  }
+
+  private writes(name: string, write: () => string): void {
+    this.written.add(name);
+    this.writers.push(write);
   }
 
   /**
@@ -119,6 +129,9 @@ export class Metrics {
   async text(): Promise<string> {
     let own = "";
     for (const write of this.writers) own += write();
+    for (const metric of this.registry.getMetricsAsArray()) {
+      if (!this.written.has(metric.name)) own += `${await this.registry.getSingleMetricAsString(metric.name)}\n`;
+    }
     return own + (await processMetricsText());
   }
 

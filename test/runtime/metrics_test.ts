@@ -1,4 +1,5 @@
 import { createServer } from "node:net";
+import { Counter } from "prom-client";
 import t from "tap";
 import { LatencyHistogram, LogActuator, Metrics, MetricsServerError, Runtime, SyntheticSource, pipeline, runPipeline, type SyntheticReading } from "../../index.ts";
 import { tempDir, until } from "../helpers.ts";
@@ -119,6 +120,20 @@ t.test("metrics - put latency of a persist sync channel: one observation per put
   t.ok(fsyncs >= 3, `each of the three durable puts waited for an fdatasync (${fsyncs} counted)`);
   t.equal(value(text, 'pts_lrvm_fsync_duration_seconds_bucket{le="+Inf"}'), fsyncs, "the +Inf bucket holds every fdatasync");
   t.ok(value(text, 'pts_lrvm_fsync_duration_seconds_bucket{le="0.00005"}')! <= fsyncs);
+});
+
+t.test("metrics - an application's own metrics on rt.metrics.registry are served beside PTS's", async (t) => {
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  t.teardown(() => rt.stop());
+  const alarms = new Counter({ name: "app_alarms_total", help: "Alarms raised.", labelNames: ["zone"], registers: [rt.metrics!.registry] });
+  alarms.inc({ zone: "north" }, 2);
+  const ch = await rt.channel<number>("zone north");
+  await ch.put(1, 1);
+  const text = await scrape(rt.metricsAddress!.url);
+  t.equal(value(text, 'app_alarms_total{zone="north"}'), 2);
+  t.match(text, /# TYPE app_alarms_total counter/);
+  t.equal(value(text, 'pts_channel_puts_total{channel="zone north"}'), 1);
+  t.equal(text.match(/^# TYPE pts_channel_puts_total /gm)?.length, 1, "PTS's own families are served once");
 });
 
 t.test("metrics - sync puts made in one go share one LRVM commit", async (t) => {
