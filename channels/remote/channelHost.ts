@@ -14,8 +14,10 @@
  *
  * Guarantees: every request gets exactly one reply (an error reply rather than silence), and
  * a put reply comes once every item of the request is stored (durably on a "sync" channel) or
- * refused, naming each refused item; waits are bounded by the waitMs the client sent; a
- * fire-and-forget put that fails is reported through the runtime's onError.
+ * refused, naming each refused item, and after the items it stored were published live (a
+ * live subscriber on the putter's connection has them when the put resolves); waits are
+ * bounded by the waitMs the client sent; a fire-and-forget put that fails is reported through
+ * the runtime's onError.
  */
 import { type Transport, type TransportMsg, type Subscription, channelSubjects, decodeMessage, encodeMessage, extendHeader, hostsSubject, now } from "../../runtime/index.ts";
 import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
@@ -209,7 +211,10 @@ export class ChannelHost {
     }
     if (!msg.expectsReply) {
       const report = (err: unknown) => this.reportError(err, context);
-      for (const p of puts) p.catch(report);
+      // A memory channel settles every stored put with one shared promise: a handler per
+      // distinct promise, not a promise and a job per item.
+      let last: Promise<void> | undefined;
+      for (const p of puts) if (p !== last) (last = p).catch(report);
       return;
     }
     void Promise.allSettled(puts).then((results) => {
@@ -218,6 +223,10 @@ export class ChannelHost {
         const r = results[k];
         if (r.status === "rejected") failed.push([k, toWire(r.reason)]);
       }
+      // The live items of a sync put become visible with the journal commit, just before this
+      // reply: sent now, they share the reply's socket write (nats.js writes what was queued
+      // before its flush job) instead of taking a second one after it.
+      s.live.flush();
       msg.respond(encodeMessage((failed.length > 0 ? { failed } : {}) satisfies PutReply));
     });
   }

@@ -138,3 +138,22 @@ t.test("batching - a host publishes the items of one turn as one message, number
   t.same(live.seen.map((m) => [m.seq, m.items.map(([ts]) => ts)]), [[1, [3, 1, 2]], [4, [4]]], "one message per turn, items in put order");
   t.same(seen, ["b", "c", "a", "d"], "the iterator gets each item once, in time order");
 });
+
+t.test("batching - an acked put's live items reach a subscriber before its ack", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), "pts-batching-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  const { host, client } = await setup(t, [], { dataDir: dir });
+  for (const persist of [undefined, { mode: "sync" as const }]) {
+    const name = persist ? "durable live" : "memory live";
+    await host.channel<number>(name, persist ? { persist } : {});
+    const ch = await client.lookup<number>(name);
+    const seen: number[] = [];
+    const off = ch.on("put", (item) => void seen.push(item.ts));
+    await ch.get("newest"); // a round trip on the same connection: the subscription is in place
+    await Promise.all([ch.put(1, 1001), ch.put(2, 1002)]);
+    t.same(seen, [1001, 1002], `${name}: a batch's items arrived before its reply`);
+    await ch.put(3, 1003);
+    t.same(seen, [1001, 1002, 1003], `${name}: a lone put's item arrived before its reply`);
+    off();
+  }
+});

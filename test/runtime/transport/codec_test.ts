@@ -38,3 +38,24 @@ t.test("codec - resolveCodec takes names and custom codecs, refuses others", asy
   t.throws(() => resolveCodec("xml" as "json"), CodecError);
   t.throws(() => resolveCodec({} as Codec<string>), CodecError);
 });
+
+t.test("codec - json decodes ASCII and non-ASCII bytes alike, from a Buffer or a plain Uint8Array", async (t) => {
+  const ascii = { sensor: "imu", seq: 1, ax: -0.5 };
+  const text = { name: "Zürich ✓ 🚀" };
+  for (const v of [ascii, text]) {
+    const bytes = jsonCodec.encode(v);
+    t.same(jsonCodec.decode(bytes), v, "Buffer");
+    t.same(jsonCodec.decode(new Uint8Array(bytes)), v, "Uint8Array");
+    const inside = Buffer.concat([Buffer.from("xx"), bytes, Buffer.from("yy")]);
+    t.same(jsonCodec.decode(inside.subarray(2, 2 + bytes.byteLength)), v, "a view into a larger buffer");
+  }
+  t.same(jsonCodec.decode(Buffer.from("\ufeff[1]", "utf8")), [1], "a leading BOM is dropped, as before");
+});
+
+t.test("codec - json refuses invalid JSON and invalid UTF-8, ASCII or not", async (t) => {
+  t.throws(() => jsonCodec.decode(Buffer.from('{"a":')), CodecError, "ASCII, not JSON");
+  t.throws(() => jsonCodec.decode(new Uint8Array(Buffer.from("[1,]"))), CodecError, "ASCII Uint8Array, not JSON");
+  t.throws(() => jsonCodec.decode(Buffer.from('"é', "utf8")), CodecError, "UTF-8, not JSON");
+  t.throws(() => jsonCodec.decode(Buffer.from([0x22, 0xc3, 0x28, 0x22])), CodecError, "invalid UTF-8 inside a string");
+  t.throws(() => jsonCodec.decode(Buffer.alloc(0)), CodecError, "empty");
+});
