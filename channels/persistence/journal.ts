@@ -21,6 +21,7 @@ import { ChannelMeta } from "./channelMeta.ts";
 import { META_SIZE, metaSegment } from "./format.ts";
 import { ChannelStore, type History, type WritePlan } from "./channelStore.ts";
 import type { ByteRange } from "./fileIndex.ts";
+import { dropSpareBuffers } from "./pendingLog.ts";
 import type { RecordChunk } from "./recordChunk.ts";
 
 export type StoreWrite = { store: ChannelStore; chunks: RecordChunk[]; history?: History };
@@ -82,6 +83,7 @@ export class Journal {
 
   async close(): Promise<void> {
     await this.settle();
+    dropSpareBuffers();
     await this.rvm.close();
   }
 

@@ -35,6 +35,11 @@ const POS_SPLIT = 2 ** 32;
 const spare: Buffer[] = [];
 const MAX_SPARE = 32;
 
+/** Lets the spare buffers go (up to 256 MiB): a runtime that stops no longer needs them. */
+export function dropSpareBuffers(): void {
+  spare.length = 0;
+}
+
 export class PendingLog {
   private readonly done: RecordChunk[] = [];
   private buf: Buffer = Buffer.alloc(0);
