@@ -97,7 +97,7 @@ export interface TruncateReport {
 export interface RvmStats {
   flushCommits: number;
   lazyCommits: number;
-  /** Each fdatasync of the log, in seconds: `count` is the number of calls, `sum` the time spent. */
+  /** Each fdatasync of the log that a commit or flush waited for, in seconds (`count` calls, `sum` seconds); background writebacks are not in it. */
   syncLatency: LatencyHistogram;
   /** Bytes appended to the log (all epochs). */
   logBytes: number;
