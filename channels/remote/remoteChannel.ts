@@ -97,7 +97,12 @@ export class RemoteChannel<T> implements Channel<T> {
     const limit = this.frameLimit();
     if (payload.byteLength > limit) throw new ItemTooLargeError(this.name, payload.byteLength, limit, "NATS max_payload (less framing)");
     if (this.options.ack === false) {
-      if (this.publishError) throw this.publishError;
+      if (this.publishError !== undefined) {
+        // Reported once: the next put tries again, as a put after any other failure does.
+        const err = this.publishError;
+        this.publishError = undefined;
+        throw err;
+      }
       this.fired.add({ ts: at, payload });
       return;
     }
@@ -166,6 +171,7 @@ export class RemoteChannel<T> implements Channel<T> {
 
   /** Ends this handle's iterators (the runtime is stopping). */
   close(): void {
+    this.fired.flush();
     for (const it of this.iterators) void it.return();
   }
 

@@ -102,6 +102,24 @@ t.test("batching - fire-and-forget puts of one turn are one message; a refused o
   t.match(reported[0].context, /fire-and-forget put to channel "feed"/);
 });
 
+t.test("batching - a fire-and-forget publish that failed is reported by the next put, once", async (t) => {
+  const { host, client } = await setup(t);
+  const hosted = await host.channel<number>("flaky");
+  const ch = await client.lookup<number>("flaky", { ack: false });
+  // The client's transport refuses one publish, as a closing connection would.
+  const transport = (ch as unknown as { transport: { publish: (subject: string, data: Uint8Array) => void } }).transport;
+  const publish = transport.publish.bind(transport);
+  transport.publish = () => {
+    transport.publish = publish;
+    throw new Error("connection closed");
+  };
+  await ch.put(1, 1);
+  await new Promise((r) => setImmediate(r)); // the batch leaves, and fails
+  await t.rejects(ch.put(2, 2), /connection closed/, "the next put reports the failure");
+  await ch.put(3, 3);
+  t.same(await hosted.next(0, { timeoutMs: 10_000 }), { ts: 3, value: 3 }, "then puts travel again");
+});
+
 t.test("batching - batches larger than max_payload are split, in order", async (t) => {
   const config = join(mkdtempSync(join(tmpdir(), "pts-nats-conf-")), "small.conf");
   writeFileSync(config, "max_payload: 65536\n");
