@@ -24,15 +24,13 @@ import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
 import type { Item } from "../types.ts";
-import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutHeader, type PutReply, type WireError, frameEncoded, frameItems, unframe } from "./protocol.ts";
+import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, frameItems, unframe } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
 import { toWire } from "./wireErrors.ts";
 
 /** How long a newly hosting runtime listens for an older claim after subscribing. */
 const CLAIM_WAIT_MS = 50;
 
-/** Frame overhead of an items message kept free below max_payload. */
-const FRAME_SLACK = 256;
 
 /** A remote put's value and the bytes it came as. */
 type Received = { value: unknown; payload: Uint8Array };
@@ -202,7 +200,7 @@ export class ChannelHost {
     for (let k = 0; k < items.length; k++) puts[k] = this.store(s, items[k]);
     // Every item visible at once, with its own bytes, and nothing else pending: the live
     // message is this frame with host and seq added.
-    if (before.pending === 0 && s.forwarded - before.forwarded === items.length && s.live.size === items.length) {
+    if (items.length > 0 && before.pending === 0 && s.forwarded - before.forwarded === items.length && s.live.size === items.length) {
       const frame = extendHeader(msg.data, { host: this.hostId, seq: before.seq + 1 } satisfies Omit<LiveHeader, "items">);
       if (frame) {
         s.live.discard();

@@ -73,6 +73,8 @@ export type Encoded = { ts: number; payload: Uint8Array };
 
 /** Bytes an item adds to a frame beyond its payload: its [ts, length] in the JSON header. */
 export const ITEM_OVERHEAD = 36;
+/** Frame overhead (the header's fixed fields) kept free below max_payload. */
+export const FRAME_SLACK = 256;
 
 /** Frames encoded items under a header. */
 export function frameEncoded(header: object, items: readonly Encoded[]): Uint8Array {

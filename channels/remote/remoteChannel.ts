@@ -19,7 +19,7 @@ import { type Codec, InvalidOptionError, TransportError, type Transport, channel
 import { ChannelClosedError, ChannelNotFoundError, ChannelUnavailableError, ItemTooLargeError, WaitAbortedError, WaitTimeoutError } from "../errors.ts";
 import { observeItems } from "../observe.ts";
 import type { Bound, Channel, ChannelStats, GcHandler, Item, ItemsOptions, ObserveOptions, PersistHandler, PutHandler, TriggerEvent, WaitOptions } from "../types.ts";
-import { type Encoded, type GetRequest, type InfoReply, type InfoRequest, type ItemsReply, type LiveHeader, type PutReply, frameEncoded, unframe, unframeItems } from "./protocol.ts";
+import { type Encoded, type GetRequest, type InfoReply, type InfoRequest, type ItemsReply, type LiveHeader, type PutReply, FRAME_SLACK, frameEncoded, unframe, unframeItems } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
 import { RemoteItems } from "./remoteItems.ts";
 import { fromWire } from "./wireErrors.ts";
@@ -28,8 +28,6 @@ import { fromWire } from "./wireErrors.ts";
 export const LONG_POLL_MS = 5_000;
 /** Request timeout beyond the time a request may legitimately wait at the host. */
 export const REQUEST_MARGIN_MS = 5_000;
-/** Frame overhead kept free below max_payload. */
-const FRAME_SLACK = 256;
 
 export type RemoteOptions = {
   from?: Bound;

@@ -76,15 +76,3 @@ export function extendHeader(bytes: Uint8Array, fields: object): Uint8Array | un
   buf.copy(out, close + added.byteLength, close + 1);
   return out;
 }
-
-/** Splits a body into parts of the given lengths. */
-export function splitBody(body: Uint8Array, lengths: readonly number[]): Uint8Array[] {
-  const parts: Uint8Array[] = [];
-  let at = 0;
-  for (const n of lengths) {
-    if (!Number.isInteger(n) || n < 0 || at + n > body.byteLength) throw new FrameError("part lengths exceed the body");
-    parts.push(body.subarray(at, at + n));
-    at += n;
-  }
-  return parts;
-}

@@ -5,6 +5,6 @@
 export { type Codec, type CodecSpec, CodecError, jsonCodec, binaryCodec, resolveCodec, encodedSize } from "./codec.ts";
 export type { Transport, TransportMsg, TransportStatus, Subscription } from "./types.ts";
 export { TransportError, TRANSPORT_ERROR_CODES, type TransportErrorCode } from "./errors.ts";
-export { encodeMessage, decodeMessage, extendHeader, splitBody, FrameError } from "./framing.ts";
+export { encodeMessage, decodeMessage, extendHeader, FrameError } from "./framing.ts";
 export { channelSubjects, hostsSubject, type ChannelSubjects } from "./subjects.ts";
 export { connectNats, NatsTransport, type NatsOptions } from "./natsTransport.ts";
