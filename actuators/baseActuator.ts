@@ -7,7 +7,8 @@
  * - `handle(item)` never rejects: it resolves to an Outcome (ok / failed / timed_out /
  *   dead_lettered) with the attempts made and the latency from handle() to the outcome, which
  *   also goes into `latencyHistogram` (the distribution the metrics export).
- * - Each attempt gets `timeoutMs`; at the deadline its signal aborts (fetch, child processes and
+ * - Each attempt gets `timeoutMs` (and at most 1% more: attempts starting together share a
+ *   deadline, deadlines.ts); at the deadline its signal aborts (fetch, child processes and
  *   NATS flushes stop) and the attempt counts as a "timeout" even if it ignores the signal.
  * - An attempt that throws an ActuatorError with `retryable: false` is not retried; any other
  *   failure is retried up to `attempts` in all, with backoff between them.
@@ -26,6 +27,7 @@
  */
 import type { Item } from "../channels/index.ts";
 import { Backoff, LatencyHistogram, RateLimiter, now, sleep, toIso, type BackoffOptions } from "../runtime/index.ts";
+import { Deadlines } from "./deadlines.ts";
 import { ActuatorError } from "./errors.ts";
 import type { Actuator, ActuatorOptions, ActuatorStats, DeadLetter, FailureReason, Outcome, OutcomeStatus } from "./types.ts";
 
@@ -40,6 +42,7 @@ export abstract class BaseActuator<T> implements Actuator<T> {
   private readonly limiter: RateLimiter | undefined;
   private readonly deadLetter: ActuatorOptions["deadLetter"];
   private readonly closing = new AbortController();
+  private readonly deadlines: Deadlines;
   private closed: Promise<void> | undefined;
   private readonly counters: Omit<ActuatorStats, "name">;
   readonly latencyHistogram = new LatencyHistogram();
@@ -47,6 +50,7 @@ export abstract class BaseActuator<T> implements Actuator<T> {
   constructor(kind: string, options: ActuatorOptions = {}) {
     this.name = options.name ?? kind;
     this.timeoutMs = options.timeoutMs ?? 10_000;
+    this.deadlines = new Deadlines(this.timeoutMs, this.closing.signal, () => new ActuatorError("timeout", `${this.name}: no result within ${this.timeoutMs} ms`));
     this.maxAttempts = Math.max(1, options.attempts ?? 3);
     this.backoffOptions = { ...DEFAULT_BACKOFF, ...options.backoff };
     this.limiter = options.rate ? new RateLimiter(options.rate.perSecond, options.rate.burst) : undefined;
@@ -102,24 +106,8 @@ export abstract class BaseActuator<T> implements Actuator<T> {
   }
 
   /** Runs one attempt against its deadline. */
-  private async timed(item: Item<T>): Promise<number | void> {
-    const attempt = new AbortController();
-    const onClose = () => attempt.abort(this.closing.signal.reason);
-    this.closing.signal.addEventListener("abort", onClose, { once: true });
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => {
-        const err = new ActuatorError("timeout", `${this.name}: no result within ${this.timeoutMs} ms`);
-        attempt.abort(err);
-        reject(err);
-      }, this.timeoutMs);
-    });
-    try {
-      return await Promise.race([this.attempt(item, attempt.signal), deadline]);
-    } finally {
-      clearTimeout(timer);
-      this.closing.signal.removeEventListener("abort", onClose);
-    }
+  private timed(item: Item<T>): Promise<number | void> {
+    return this.deadlines.run((signal) => this.attempt(item, signal));
   }
 
   private async sendDeadLetter(item: Item<T>, failure: ActuatorError, attempts: number): Promise<boolean> {

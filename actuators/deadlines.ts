@@ -1,0 +1,80 @@
+/**
+ * Deadlines: attempt timeouts shared by the attempts that start close together. Attempts that
+ * start within one slot (1% of timeoutMs, at least 1 ms) share one AbortController and one timer;
+ * per attempt there is only a Set entry. An AbortController and a timer per attempt were
+ * measured at over a fifth of a light pipeline's CPU time.
+ *
+ * Guarantees: an attempt gets at least timeoutMs and at most timeoutMs plus one slot; at its
+ * slot's end, its signal aborts with the timeout error and `run` rejects with it, whether the
+ * attempt heeds the signal or not. When `closing` aborts, every slot's signal aborts with its
+ * reason. A slot's timer keeps the process alive only while one of its attempts runs.
+ *
+ * @example
+ *   const deadlines = new Deadlines(5000, closing.signal, () => new ActuatorError("timeout", "…"));
+ *   await deadlines.run((signal) => fetch(url, { signal }));
+ */
+
+type Slot = {
+  controller: AbortController;
+  /** performance.now() until which new attempts join this slot. */
+  openUntil: number;
+  /** The rejecters of this slot's attempts still running. */
+  running: Set<(err: unknown) => void>;
+  /** Keeps the process alive only while an attempt of the slot runs. */
+  timer: NodeJS.Timeout | undefined;
+};
+
+export class Deadlines {
+  private current: Slot | undefined;
+  private readonly slotMs: number;
+
+  constructor(
+    private readonly timeoutMs: number,
+    private readonly closing: AbortSignal,
+    private readonly timeoutError: () => Error,
+  ) {
+    this.slotMs = Math.max(1, timeoutMs / 100);
+  }
+
+  /** Runs one attempt against its deadline. */
+  run<R>(attempt: (signal: AbortSignal) => Promise<R>): Promise<R> {
+    const slot = this.slot();
+    return new Promise<R>((resolve, reject) => {
+      if (slot.running.size === 0) slot.timer?.ref();
+      slot.running.add(reject);
+      const settled = () => {
+        slot.running.delete(reject);
+        if (slot.running.size === 0) slot.timer?.unref();
+      };
+      attempt(slot.controller.signal).then(
+        (value) => {
+          settled();
+          resolve(value);
+        },
+        (err: unknown) => {
+          settled();
+          reject(err);
+        },
+      );
+    });
+  }
+
+  private slot(): Slot {
+    const t = performance.now();
+    if (this.current !== undefined && t < this.current.openUntil) return this.current;
+    const slot: Slot = { controller: new AbortController(), openUntil: t + this.slotMs, running: new Set(), timer: undefined };
+    const onClose = () => slot.controller.abort(this.closing.reason);
+    if (this.closing.aborted) onClose();
+    else this.closing.addEventListener("abort", onClose, { once: true });
+    slot.timer = setTimeout(() => {
+      this.closing.removeEventListener("abort", onClose);
+      if (slot.running.size === 0) return;
+      const err = this.timeoutError();
+      slot.controller.abort(err);
+      for (const reject of slot.running) reject(err);
+    }, this.timeoutMs + this.slotMs);
+    slot.timer.unref();
+    this.current = slot;
+    return slot;
+  }
+}
