@@ -5,9 +5,10 @@
  * An item is encoded once, when it is put (`encodeRecord`), with its crc left zero. The store
  * seals a chunk's records when it writes them (`sealRecords`): one pass computes each crc and
  * the time-index entries, and the chunk's bytes then go to the data file as they are, with one
- * write and no copy. Each record costs one native crc32 call: the 12 header bytes the checksum
- * covers (length, ts) go through a small table-driven CRC in JS first, because zlib.crc32 takes
- * no offset, and a view of them per record would be one more allocation.
+ * write and no copy. Each record costs one native crc32 call, over a view of its payload: the
+ * 12 header bytes the checksum covers (length, ts) go through a small table-driven CRC in JS
+ * first and seed that call, because zlib.crc32 takes no offset and a second view per record
+ * would be one more allocation.
  *
  * Guarantees: sealed records and their entries are exactly those format.ts specifies (crc ==
  * crc32(bytes[4..16) ++ payload)); a seal never reads or writes past `chunk.length`.
