@@ -13,6 +13,7 @@
  *   const deadlines = new Deadlines(5000, closing.signal, () => new ActuatorError("timeout", "…"));
  *   await deadlines.run((signal) => fetch(url, { signal }));
  */
+import { setMaxListeners } from "node:events";
 
 type Slot = {
   controller: AbortController;
@@ -26,6 +27,8 @@ type Slot = {
 
 export class Deadlines {
   private current: Slot | undefined;
+  /** Slots whose timer has not fired: what `closing` aborts. One listener for all of them. */
+  private readonly live = new Set<Slot>();
   private readonly slotMs: number;
 
   constructor(
@@ -34,6 +37,9 @@ export class Deadlines {
     private readonly timeoutError: () => Error,
   ) {
     this.slotMs = Math.max(1, timeoutMs / 100);
+    closing.addEventListener("abort", () => {
+      for (const slot of this.live) slot.controller.abort(closing.reason);
+    }, { once: true });
   }
 
   /** Runs one attempt against its deadline. */
@@ -63,11 +69,12 @@ export class Deadlines {
     const t = performance.now();
     if (this.current !== undefined && t < this.current.openUntil) return this.current;
     const slot: Slot = { controller: new AbortController(), openUntil: t + this.slotMs, running: new Set(), timer: undefined };
-    const onClose = () => slot.controller.abort(this.closing.reason);
-    if (this.closing.aborted) onClose();
-    else this.closing.addEventListener("abort", onClose, { once: true });
+    // Every attempt of the slot may listen on its signal (fetch, spawn do): that is by design.
+    setMaxListeners(0, slot.controller.signal);
+    if (this.closing.aborted) slot.controller.abort(this.closing.reason);
+    else this.live.add(slot);
     slot.timer = setTimeout(() => {
-      this.closing.removeEventListener("abort", onClose);
+      this.live.delete(slot);
       if (slot.running.size === 0) return;
       const err = this.timeoutError();
       slot.controller.abort(err);

@@ -35,3 +35,18 @@ t.test("deadlines - closing aborts the signals of attempts in flight; failures p
   await t.rejects(heeding, /closing/);
   await t.rejects(deadlines.run(async () => Promise.reject(new Error("refused"))), /refused/, "an attempt's own error is its outcome");
 });
+
+t.test("deadlines - many slots and many attempts per slot add no listener warnings", async (t) => {
+  const warnings: Error[] = [];
+  const onWarning = (w: Error) => warnings.push(w);
+  process.on("warning", onWarning);
+  t.teardown(() => void process.off("warning", onWarning));
+  const deadlines = new Deadlines(100, new AbortController().signal, timeout);
+  for (let i = 0; i < 30; i++) {
+    // Each attempt listens on its signal, as fetch does; 20 share a slot, and a slot lasts 1 ms.
+    await Promise.all(Array.from({ length: 20 }, () => deadlines.run(async (signal) => signal.addEventListener("abort", () => undefined))));
+    await new Promise((r) => setTimeout(r, 2));
+  }
+  await new Promise((r) => setImmediate(r));
+  t.same(warnings.map((w) => w.name), [], "no MaxListenersExceededWarning");
+});
