@@ -21,6 +21,7 @@ import {
   FORMAT_VERSION,
   MAX_CONSUMERS,
   MAX_FILES,
+  UPGRADABLE_VERSION,
   META_CODEC_AT,
   META_CODEC_LEN_AT,
   META_FILE_COUNT_AT,
@@ -49,9 +50,20 @@ export class ChannelMeta {
     return { seg, offset: 0, length: seg.size };
   }
 
+  /** Whether the segment holds a valid meta header, of this version or one open() upgrades. */
   get isValid(): boolean {
     const d = this.seg.data;
-    return d.readUInt32LE(0) === META_MAGIC && d.readUInt32LE(4) === FORMAT_VERSION && this.fileCount <= MAX_FILES && d.readUInt32LE(META_NAME_LEN_AT) <= NAME_BYTES;
+    return d.readUInt32LE(0) === META_MAGIC && (this.version === FORMAT_VERSION || this.version === UPGRADABLE_VERSION) && this.fileCount <= MAX_FILES && d.readUInt32LE(META_NAME_LEN_AT) <= NAME_BYTES;
+  }
+
+  get version(): number {
+    return this.seg.data.readUInt32LE(4);
+  }
+
+  /** Sets the version field to FORMAT_VERSION (format.ts, section 3). */
+  upgrade(): ByteRange {
+    this.seg.data.writeUInt32LE(FORMAT_VERSION, 4);
+    return { seg: this.seg, offset: 4, length: 4 };
   }
 
   get name(): string {

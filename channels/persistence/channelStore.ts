@@ -4,12 +4,15 @@
  *
  * Reads are synchronous binary searches over the mapped indexes, then one positioned read of
  * the record: O(log n), never a scan. A damaged record is skipped and reported, never returned.
+ * Opening checks the entries past each index's durable mark and cuts a torn tail, and upgrades
+ * a version 1 store (format.ts, sections 3 and 4).
  *
  * Writes happen in three steps, called by the Journal in order (see format.ts, section 5):
  * `write()` seals chunks of records (recordChunk.ts) and appends each with one write per data
  * file it reaches, rolling files and growing indexes as needed; the Journal syncs
- * `dirtyFiles()`; then `apply()` puts the index entries, watermarks, file table and history
- * drops into the LRVM transaction. A batch in time order and newer than everything stored (the
+ * `dirtyFiles()`, before the commit or, for a plan that is `overlappable()`, with it; then
+ * `apply()` puts the index entries, watermarks, durable marks, file table and history drops into
+ * the LRVM transaction. A batch in time order and newer than everything stored (the
  * usual checkpoint) appends its entries with one copy per file, declared as one range. After
  * the commit `committed()` publishes the new state; after a failure `rewind()` forgets it.
  */
@@ -20,7 +23,7 @@ import { nameToken } from "../../runtime/index.ts";
 import { ChannelMeta } from "./channelMeta.ts";
 import { DataFile, type RecordRef, recordPayload } from "./dataFile.ts";
 import { type ByteRange, FileIndex } from "./fileIndex.ts";
-import { ENTRY_SIZE, FILE_ROLL_BYTES, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
+import { ENTRY_SIZE, FILE_ROLL_BYTES, FORMAT_VERSION, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
 import { type RecordChunk, sealRecords } from "./recordChunk.ts";
 import { StoreCorruptError, StoreFullError } from "../errors.ts";
 
@@ -40,7 +43,7 @@ type Run = { file: StoreFile; entries: Buffer };
  * `appends`: the batch is in strictly increasing time order and newer than everything stored,
  * so its entries go at the ends of the indexes in bulk, with no lookup per item.
  */
-export type WritePlan = { store: ChannelStore; runs: Run[]; created: StoreFile[]; grown: StoreFile[]; appends: boolean };
+export type WritePlan = { store: ChannelStore; runs: Run[]; created: StoreFile[]; grown: StoreFile[]; appends: boolean; lastTs: number };
 
 export type OpenReport = { cutBytes: number; orphans: number };
 
@@ -79,13 +82,33 @@ export class ChannelStore {
     const report: OpenReport = { cutBytes: 0, orphans: 0 };
     const files: StoreFile[] = [];
     const known = new Set<number>();
-    for (const entry of meta.files()) {
+    const upgrade = meta.version !== FORMAT_VERSION;
+    const repairs: ByteRange[] = upgrade ? [meta.upgrade()] : [];
+    for (const [slot, entry] of meta.files().entries()) {
       known.add(entry.n);
       const { file, cut } = DataFile.open(entry.n, join(dir, dataFileName(entry.n)), entry.watermark);
       report.cutBytes += cut;
       const index = new FileIndex(await rvm.map(indexSegment(token, entry.n), indexBytes(entry.slots)));
-      if (!index.isValidFor(entry.n)) throw new StoreCorruptError(name, `index segment of data file ${entry.n} is damaged`);
+      if (!index.isValidFor(entry.n) || index.version !== meta.version) throw new StoreCorruptError(name, `index segment of data file ${entry.n} is damaged`);
+      if (upgrade) index.upgrade(entry.watermark);
+      else if (index.durable < entry.watermark) {
+        const torn = tornAt(file, index);
+        if (torn === undefined) await file.sync();
+        else {
+          report.cutBytes += entry.watermark - torn;
+          for (let i = index.count - 1; i >= 0; i--) if (index.refAt(i).offset >= torn) index.remove(i);
+          file.cut(torn);
+          index.setDurable(torn);
+          repairs.push(meta.setWatermark(slot, torn));
+        }
+      }
+      for (const r of index.takeDirty()) repairs.push(r);
       files.push({ n: entry.n, data: file, index });
+    }
+    if (repairs.length > 0) {
+      const tx = rvm.begin({ restore: false });
+      for (const r of repairs) tx.setRange(r.seg, r.offset, r.length);
+      await tx.commit({ flush: true });
     }
     // Leftovers of a crash: data files and index segments the committed table does not name.
     for (const f of readdirSync(dir)) {
@@ -252,7 +275,7 @@ export class ChannelStore {
    * same ts.
    */
   async write(chunks: readonly RecordChunk[]): Promise<WritePlan> {
-    const plan: WritePlan = { store: this, runs: [], created: [], grown: [], appends: true };
+    const plan: WritePlan = { store: this, runs: [], created: [], grown: [], appends: true, lastTs: -1 };
     let last = this.newestTs() ?? -1;
     let left = 0;
     for (const c of chunks) left += c.count;
@@ -269,7 +292,7 @@ export class ChannelStore {
         await file.data.write(chunk.bytes, at, sealed.end);
         plan.runs.push({ file, entries: sealed.count === max ? entries : entries.subarray(0, sealed.count * ENTRY_SIZE) });
         if (!sealed.ascending) plan.appends = false;
-        last = sealed.lastTs;
+        last = plan.lastTs = sealed.lastTs;
         at = sealed.end;
         inChunk -= sealed.count;
         left -= sealed.count;
@@ -278,9 +301,18 @@ export class ChannelStore {
     return plan;
   }
 
-  /** Data files that step 1 wrote, to be synced before the transaction commits. */
+  /** Data files that step 1 wrote, to be synced before the transaction commits or with it. */
   static dirtyFiles(plan: WritePlan): DataFile[] {
     return [...new Set(plan.runs.map((r) => r.file.data))];
+  }
+
+  /**
+   * Whether the plan may be synced while its transaction commits (format.ts, section 5): appends
+   * only (nothing stored is replaced), to files that exist, dropping no history. A crash can
+   * then drop the batch whole and nothing else.
+   */
+  overlappable(plan: WritePlan, history: History | undefined): boolean {
+    return plan.appends && plan.created.length === 0 && this.expired(history, Math.max(plan.lastTs, this.newestTs() ?? 0)).length === 0;
   }
 
   /** Step 3: the byte ranges of index entries, watermarks, file table and history drops. */
@@ -295,9 +327,12 @@ export class ChannelStore {
       if (plan.appends) run.file.index.appendEntries(run.entries);
       else for (let at = 0; at < run.entries.byteLength; at += ENTRY_SIZE) this.place(run.file, run.entries, at);
     }
+    for (const f of new Set(plan.runs.map((r) => r.file))) {
+      f.index.setDurable(f.data.durable);
+      ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.end));
+    }
     for (const f of this.files) for (const r of f.index.takeDirty()) ranges.push(r);
-    for (const f of new Set(plan.runs.map((r) => r.file))) ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.end));
-    const dropped = this.expired(history);
+    const dropped = this.expired(history, this.newestTs() ?? 0);
     if (dropped.length > 0) for (const r of this.meta.dropOldest(dropped.length)) ranges.push(r);
     return { ranges, dropped };
   }
@@ -359,9 +394,9 @@ export class ChannelStore {
     return this.files.indexOf(f);
   }
 
-  private expired(history: History | undefined): StoreFile[] {
+  /** The oldest files that history drops once the newest item is at `newest`. */
+  private expired(history: History | undefined, newest: number): StoreFile[] {
     if (!history || this.files.length < 2) return [];
-    const newest = this.newestTs() ?? 0;
     let k = 0;
     const last = this.files.length - 1;
     if (history.ms !== undefined) {
@@ -401,6 +436,20 @@ export class ChannelStore {
     f.index.seg = await this.rvm.map(name, indexBytes(slotsFor(needed, f.index.capacity * 2)));
     if (!plan.grown.includes(f) && !plan.created.includes(f)) plan.grown.push(f);
   }
+}
+
+/**
+ * Where the torn tail of a file starts (format.ts, section 4 (4)): the lowest offset of an
+ * entry past the durable mark whose record is not intact; undefined when every one is.
+ */
+function tornAt(data: DataFile, index: FileIndex): number | undefined {
+  const durable = index.durable;
+  let torn = Infinity;
+  for (let i = 0; i < index.count; i++) {
+    const ref = index.refAt(i);
+    if (ref.offset >= durable && ref.offset < torn && data.read(ref, index.tsAt(i)) === undefined) torn = ref.offset;
+  }
+  return torn === Infinity ? undefined : torn;
 }
 
 /** Index slots for `needed` entries: a power of two, at least `least`, at most IDX_CAPACITY. */

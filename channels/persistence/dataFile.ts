@@ -1,10 +1,12 @@
 /**
- * DataFile: one append-only file of item records (format.ts), with its committed watermark.
+ * DataFile: one append-only file of item records (format.ts), with its committed watermark and
+ * its durable mark.
  *
  * Records are written at `end`, which starts at the watermark: whatever a crash left past the
  * watermark is overwritten, never read. `commit()` moves the watermark to `end` once the
  * caller has made the LRVM state durable; `rewind()` forgets an uncommitted tail after a
- * failed batch.
+ * failed batch. `durable` is how many bytes an fdatasync that completed has covered: never
+ * more than what lies on disk, as the bytes past the watermark it may cover are written over.
  *
  * Guarantees: `read` returns a record's payload only when its magic, length, timestamp and
  * checksum all match what the index says; otherwise it returns undefined (damage).
@@ -38,10 +40,17 @@ export class DataFile {
     private readonly fd: number,
     public watermark: number,
     public end: number,
-  ) {}
+  ) {
+    this.durable = watermark;
+  }
 
   /** Bytes written since the last fdatasync. */
   private unsynced = 0;
+  /**
+   * Bytes known on disk: up to `end` as it was when the last completed fdatasync started. The
+   * journal never rewinds while an fdatasync is in flight, so a rewind can clamp it.
+   */
+  durable: number;
 
   /** Opens (creating if needed) and cuts everything past the watermark; returns the bytes cut. */
   static open(n: number, path: string, watermark: number): { file: DataFile; cut: number } {
@@ -72,26 +81,45 @@ export class DataFile {
     this.unsynced += to - from;
   }
 
-  sync(): Promise<void> {
+  /**
+   * fdatasync of what is written so far. `inPool` sends it to the thread pool however small:
+   * for a caller that commits the LRVM transaction meanwhile, on this thread.
+   */
+  sync(inPool = false): Promise<void> {
     const started = performance.now();
     const unsynced = this.unsynced;
+    const end = this.end;
     this.unsynced = 0;
-    if (unsynced <= SMALL_WRITE && lastSyncMs < FAST_SYNC_MS) {
+    if (!inPool && unsynced <= SMALL_WRITE && lastSyncMs < FAST_SYNC_MS) {
       try {
         fs.fdatasyncSync(this.fd);
       } catch (err) {
         return Promise.reject(err);
       }
       lastSyncMs = performance.now() - started;
+      this.synced(end);
       return Promise.resolve();
     }
     return new Promise((resolve, reject) =>
       fs.fdatasync(this.fd, (err) => {
         lastSyncMs = performance.now() - started;
         if (err) reject(err);
-        else resolve();
+        else {
+          this.synced(end);
+          resolve();
+        }
       }),
     );
+  }
+
+  private synced(end: number): void {
+    if (end > this.durable) this.durable = end;
+  }
+
+  /** Cuts the file at `to` (an open-time repair, format.ts section 4): its new watermark and end. */
+  cut(to: number): void {
+    fs.ftruncateSync(this.fd, to);
+    this.watermark = this.end = this.durable = to;
   }
 
   commit(): void {
@@ -100,6 +128,7 @@ export class DataFile {
 
   rewind(): void {
     this.end = this.watermark;
+    if (this.durable > this.end) this.durable = this.end;
   }
 
   /**

@@ -4,18 +4,23 @@
  *
  * Changes are made to the segment's buffer and collected into one dirty span, which
  * `takeDirty()` hands to the caller to declare in the LRVM transaction that commits them: a
- * batch of thousands of entries costs two declared ranges, not thousands. Entries stay sorted:
+ * batch of thousands of entries costs two declared ranges (the header's count, file number and
+ * durable mark, and the entries), not thousands. Entries stay sorted:
  * an out-of-order insert shifts the entries after it (cheap when, as usual, it lands near the end).
  */
 import type { Segment } from "../../runtime/lrvm/index.ts";
-import { ENTRY_CRC_AT, ENTRY_LENGTH_AT, ENTRY_OFFSET_AT, ENTRY_SIZE, FORMAT_VERSION, IDX_COUNT_AT, IDX_FILE_AT, IDX_HEADER, IDX_MAGIC } from "./format.ts";
+import { ENTRY_CRC_AT, ENTRY_LENGTH_AT, ENTRY_OFFSET_AT, ENTRY_SIZE, FORMAT_VERSION, IDX_COUNT_AT, IDX_DURABLE_AT, IDX_FILE_AT, IDX_HEADER, IDX_MAGIC, UPGRADABLE_VERSION } from "./format.ts";
 import type { RecordRef } from "./dataFile.ts";
 
 export type ByteRange = { seg: Segment; offset: number; length: number };
 
+/** The header fields a change declares: count, file number and durable mark. */
+const HEADER_DIRTY_LENGTH = IDX_DURABLE_AT + 8 - IDX_COUNT_AT;
+
 export class FileIndex {
   private dirtyLo = Infinity;
   private dirtyHi = 0;
+  private headerDirty = false;
 
   constructor(public seg: Segment) {}
 
@@ -26,17 +31,40 @@ export class FileIndex {
     d.writeUInt32LE(FORMAT_VERSION, 4);
     d.writeUInt32LE(0, IDX_COUNT_AT);
     d.writeUInt32LE(n, IDX_FILE_AT);
+    d.writeDoubleLE(0, IDX_DURABLE_AT);
     this.mark(0, IDX_HEADER);
+  }
+
+  /** Bytes of the data file known on disk when this index was last committed (format.ts, section 5). */
+  get durable(): number {
+    return this.seg.data.readDoubleLE(IDX_DURABLE_AT);
+  }
+
+  setDurable(bytes: number): void {
+    this.seg.data.writeDoubleLE(bytes, IDX_DURABLE_AT);
+    this.headerDirty = true;
+  }
+
+  get version(): number {
+    return this.seg.data.readUInt32LE(4);
+  }
+
+  /** A version 1 index becomes version 2, its durable mark the watermark (format.ts, section 3). */
+  upgrade(watermark: number): void {
+    this.seg.data.writeUInt32LE(FORMAT_VERSION, 4);
+    this.seg.data.writeDoubleLE(watermark, IDX_DURABLE_AT);
+    this.mark(4, IDX_DURABLE_AT + 8);
   }
 
   /** The byte ranges changed since the last call: the header and one span of entries. */
   takeDirty(): ByteRange[] {
-    if (this.dirtyHi === 0) return [];
+    if (this.dirtyHi === 0 && !this.headerDirty) return [];
     const out: ByteRange[] = [];
-    if (this.dirtyLo > IDX_COUNT_AT) out.push({ seg: this.seg, offset: IDX_COUNT_AT, length: 4 });
-    out.push({ seg: this.seg, offset: this.dirtyLo, length: this.dirtyHi - this.dirtyLo });
+    if (this.dirtyLo > IDX_COUNT_AT) out.push({ seg: this.seg, offset: IDX_COUNT_AT, length: HEADER_DIRTY_LENGTH });
+    if (this.dirtyHi > 0) out.push({ seg: this.seg, offset: this.dirtyLo, length: this.dirtyHi - this.dirtyLo });
     this.dirtyLo = Infinity;
     this.dirtyHi = 0;
+    this.headerDirty = false;
     return out;
   }
 
@@ -45,10 +73,11 @@ export class FileIndex {
     if (hi > this.dirtyHi) this.dirtyHi = hi;
   }
 
-  /** Whether the segment holds a valid header for data file n. */
+  /** Whether the segment holds a valid header for data file n, of this version or one open() upgrades. */
   isValidFor(n: number): boolean {
     const d = this.seg.data;
-    return d.length >= IDX_HEADER && d.readUInt32LE(0) === IDX_MAGIC && d.readUInt32LE(4) === FORMAT_VERSION && d.readUInt32LE(IDX_FILE_AT) === n && this.count <= this.capacity;
+    const version = d.length >= IDX_HEADER ? this.version : 0;
+    return (version === FORMAT_VERSION || version === UPGRADABLE_VERSION) && d.readUInt32LE(0) === IDX_MAGIC && d.readUInt32LE(IDX_FILE_AT) === n && this.count <= this.capacity;
   }
 
   get count(): number {

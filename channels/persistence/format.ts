@@ -37,7 +37,9 @@
  *        4     4  version FORMAT_VERSION
  *        8     4  count: entries in use
  *       12     4  n: the data file this index belongs to
- *       16    16  reserved, zero
+ *       16     8  durable mark: bytes of data file n that were on disk (fdatasynced) before
+ *                 the transaction that last wrote this index began (section 5)
+ *       24     8  reserved, zero
  *       32     -  entries, ENTRY_SIZE each, sorted by ts, strictly increasing:
  *                   0  8  ts
  *                   8  8  offset of the record in data file n
@@ -64,35 +66,55 @@
  *                  72  8  cursor: ts of the last item the consumer committed; -1 before any
  *
  * 3. MAGIC AND VERSION: see the constants below; a segment with another magic or version is
- *    refused (PTS_STORE_CORRUPT), never guessed at.
+ *    refused (PTS_STORE_CORRUPT), never guessed at. Version 1 (no durable mark: every batch
+ *    was ordered, so its watermarks were durable) is upgraded at open, in one transaction that
+ *    sets each index's durable mark to its file's watermark and every version field to 2.
  *
  * 4. VALIDITY
  *   (1) A record is valid when its magic is RECORD_MAGIC, it lies wholly below the file's
  *       watermark, its length matches its index entry, and
  *         crc == crc32(bytes[4..16) ++ payload) == the index entry's crc.
  *   (2) An index entry is valid when slot < count; entries are strictly increasing in ts.
- *   (3) An invalid record below the watermark is damage (media or outside edits): it is
- *       skipped, counted in stats().corrupt, and reported through the runtime's onError. Every
- *       other item stays readable.
+ *   (3) An invalid record below its index's durable mark is damage (media or outside edits):
+ *       it is skipped, counted in stats().corrupt, and reported through the runtime's onError.
+ *       Every other item stays readable.
+ *   (4) Entries whose records lie at or past the durable mark belong to the last batch that
+ *       wrote the file, whose data fdatasync ran alongside its commit (section 5). They are
+ *       checked when the channel opens (magic, length, ts and crc, wholly within the file):
+ *       the lowest offset of an invalid one starts a TORN TAIL, an unacknowledged batch that a
+ *       power loss caught. Its entries, and every entry at or past that offset, are removed and
+ *       the watermark is set there, in one transaction; the cut bytes are reported as
+ *       uncommitted, not as damage.
  *
  * 5. CRASH AND SYNC ORDERING. A batch of puts (or a checkpoint, or a transfer) is made durable
- *    in this order:
+ *    in one of two orders. Either way its operations resolve only after both the data
+ *    fdatasync and the LRVM commit have completed.
+ *   ORDERED (a batch that moves a cursor, writes one operation into several channels, creates
+ *   a data file, inserts out of time order or replaces a stored ts, or drops history):
  *   (a) records are written at the file's watermark (over any garbage left by a crash);
  *   (b) each data file written is fdatasync'ed (and the channel directory fsync'ed when a file
  *       was created);
- *   (c) one LRVM transaction sets the index entries, the new watermarks, the file table and
- *       the cursors, and commits with flush.
+ *   (c) one LRVM transaction sets the index entries, the new watermarks, the durable marks
+ *       (= the new watermarks), the file table and the cursors, and commits with flush.
  *   A crash before (c) completes leaves the LRVM state as it was: the new records lie past the
- *   watermark and are cut off at open. Dropping history commits the shorter file table first
- *   and unlinks files and destroys index segments afterwards; leftovers of a crash in between
- *   are removed at open.
+ *   watermark and are cut off at open.
+ *   OVERLAPPED (every other batch: appends, each operation into one channel, which a crash may
+ *   drop whole without breaking any other promise): (a), then the fdatasync of (b) and the
+ *   commit of (c) run at the same time, the durable marks being what earlier fdatasyncs
+ *   covered (the previous batch's end). A crash can then leave a committed index entry whose
+ *   record is not on disk; it lies past its durable mark, and section 4 (4) cuts it off, with
+ *   the rest of its unacknowledged batch. Everything below the mark was acknowledged or synced.
+ *   Dropping history commits the shorter file table first and unlinks files and destroys index
+ *   segments afterwards; leftovers of a crash in between are removed at open.
  *
  * 6. TRANSIENT vs PERSISTENT. Persistent: data files up to their watermarks, the LRVM segments.
  *    Transient: the in-memory live window, pending checkpoint items, consumers' in-memory
  *    positions past their durable cursor; all rebuilt or re-read after a crash.
  */
 
-export const FORMAT_VERSION = 1;
+export const FORMAT_VERSION = 2;
+/** The oldest version open() upgrades (section 3). */
+export const UPGRADABLE_VERSION = 1;
 
 export const RECORD_MAGIC = 0x52535450; // "PTSR" little-endian
 export const RECORD_HEADER = 20; // magic + length + ts + crc
@@ -104,6 +126,7 @@ export const IDX_MAGIC = 0x49535450; // "PTSI"
 export const IDX_HEADER = 32;
 export const IDX_COUNT_AT = 8;
 export const IDX_FILE_AT = 12;
+export const IDX_DURABLE_AT = 16;
 export const ENTRY_SIZE = 24;
 export const ENTRY_OFFSET_AT = 8;
 export const ENTRY_LENGTH_AT = 16;

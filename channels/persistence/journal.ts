@@ -9,8 +9,10 @@
  * operation holds commits in one LRVM transaction: that is what makes "take from the input,
  * put into the output, advance the cursor" exactly-once across a crash.
  *
- * Ordering (format.ts, section 5): records are written and fdatasync'ed before the LRVM
- * transaction that publishes them commits; an operation resolves only after that commit.
+ * Ordering (format.ts, section 5): records are written, then fdatasync'ed before the LRVM
+ * transaction that publishes them commits (ordered), or while it commits (overlapped: a batch
+ * a crash may drop whole, whose index carries the durable mark that open() checks past); an
+ * operation resolves only after both the fdatasync and the commit.
  */
 import { mkdirSync } from "node:fs";
 import { open } from "node:fs/promises";
@@ -116,9 +118,15 @@ export class Journal {
     const plans: { plan: WritePlan; history?: History }[] = [];
     try {
       for (const [store, w] of writes) plans.push({ plan: await store.write(coalesce(w.chunks)), history: w.history });
-      const created = plans.some((p) => p.plan.created.length > 0);
-      await Promise.all(plans.flatMap((p) => ChannelStore.dirtyFiles(p.plan)).map((f) => f.sync()));
-      if (created) await Promise.all(plans.filter((p) => p.plan.created.length > 0).map((p) => syncDir(p.plan.store.dir)));
+      const files = plans.flatMap((p) => ChannelStore.dirtyFiles(p.plan));
+      // Each operation alone in one channel, no cursor: a crash that drops the batch whole
+      // breaks no exactly-once step (format.ts, section 5).
+      const overlap = ops.every((op) => op.cursors.length === 0 && op.writes.length <= 1) && plans.every((p) => p.plan.store.overlappable(p.plan, p.history));
+      if (!overlap) {
+        await Promise.all(files.map((f) => f.sync()));
+        const created = plans.filter((p) => p.plan.created.length > 0);
+        if (created.length > 0) await Promise.all(created.map((p) => syncDir(p.plan.store.dir)));
+      }
       const ranges: ByteRange[] = [];
       const dropped = plans.map(({ plan, history }) => {
         const applied = plan.store.apply(plan, history);
@@ -128,12 +136,16 @@ export class Journal {
       for (const op of ops) for (const c of op.cursors) ranges.push(c.store.cursorRange(c.consumer, c.after));
       const tx = this.rvm.begin({ restore: false });
       for (const r of ranges) tx.setRange(r.seg, r.offset, r.length);
-      try {
-        await tx.commit({ flush: true });
-      } catch (err) {
-        // The mapped segments now differ from what is durable: refuse every later write.
-        this.broken = err;
-        throw err;
+      // Overlapped, the data fdatasyncs start first, in the thread pool, so that they run while
+      // the commit writes and syncs the log (on this thread while its fdatasync is fast).
+      const syncing = overlap ? Promise.all(files.map((f) => f.sync(true))) : undefined;
+      const [committed, synced] = await Promise.allSettled([tx.commit({ flush: true }), syncing]);
+      const failed = committed.status === "rejected" ? committed : synced.status === "rejected" ? synced : undefined;
+      if (failed) {
+        // The mapped segments now differ from what is durable, or a committed entry's record
+        // may not be: refuse every later write. Reopening checks and cuts (format.ts, section 4).
+        this.broken = failed.reason;
+        throw failed.reason;
       }
       for (const [i, { plan }] of plans.entries()) await plan.store.committed(plan, dropped[i]);
     } catch (err) {
