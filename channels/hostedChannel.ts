@@ -9,10 +9,13 @@
  *   resolves. Bad input (timestamp, value the codec refuses, oversized item) rejects with a
  *   typed error and changes nothing.
  * - A trigger that throws never fails the put: its error goes to the runtime's onError.
+ * - A remote put (putReceived) is stored as its bytes and decoded on its first read
+ *   (receivedItem.ts); every item handed out (reads, waits, triggers) is decoded.
  * - close() fails every pending wait with ChannelClosedError and refuses later puts.
  */
 import { type Codec, type LatencyHistogram, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";
 import { ChannelClosedError, DuplicateTimestampError, ItemTooLargeError, WaitAbortedError, WaitTimeoutError } from "./errors.ts";
+import { ReceivedItem, opened } from "./receivedItem.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { ItemSource } from "./itemsIterator.ts";
 import { TimeIndex } from "./timeIndex.ts";
@@ -31,6 +34,11 @@ export class HostedChannel<T> implements ItemSource<T> {
   readonly consumers = new Map<string, Cursor>();
   protected readonly waiters = new WaiterQueue();
   protected putHandlers: PutHandler<T>[] = [];
+  /**
+   * The host's live publisher (channels/remote/channelHost.ts): told of each item as stored,
+   * before the put triggers, without decoding a received item.
+   */
+  liveSink: ((item: Item<T>) => void) | undefined;
   private gcHandlers: GcHandler<T>[] = [];
   protected readonly measure: boolean;
   protected closed = false;
@@ -72,9 +80,52 @@ export class HostedChannel<T> implements ItemSource<T> {
     } catch (err) {
       return Promise.reject(err);
     }
-    const item: Item<T> = { ts, value };
+    return this.insert({ ts, value }, size);
+  }
+
+  /** Whether putReceived stores the bytes as they came: not in a subclass that stores puts its own way (persistence). */
+  get keepsReceived(): boolean {
+    return this.put === HostedChannel.prototype.put;
+  }
+
+  /**
+   * A remote put, as the bytes its value came in: checked (a payload the codec cannot decode is
+   * refused with its CodecError, as decoding it would be) and stored undecoded. Timed as
+   * callerPut. A channel that stores puts its own way gets the value decoded, through put.
+   */
+  putReceived(ts: number, payload: Uint8Array): Promise<void> {
+    if (!this.keepsReceived) {
+      let value: T;
+      try {
+        value = this.codec.decode(payload);
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return this.callerPut(value, ts);
+    }
+    let item: ReceivedItem<T>;
+    let size = 0;
+    try {
+      item = ReceivedItem.accept(ts, payload, this.codec);
+      if (this.closed) throw new ChannelClosedError(this.name);
+      if (!isTimestamp(ts)) throw timestampError(ts);
+      if (this.measure) {
+        size = payload.byteLength;
+        if (size > this.retention.bytes!) throw new ItemTooLargeError(this.name, size, this.retention.bytes!);
+      }
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const latency = this.putLatency;
+    if (latency === undefined) return this.insert(item, size);
+    const started = performance.now();
+    return this.insert(item, size).then(() => latency.observe((performance.now() - started) / 1000));
+  }
+
+  /** Stores an admitted item, as onDuplicate says when its ts is taken. */
+  private insert(item: Item<T>, size: number): Promise<void> {
     if (this.index.insert(item, size) !== undefined) {
-      if (this.onDuplicate === "reject") return Promise.reject(new DuplicateTimestampError(this.name, ts));
+      if (this.onDuplicate === "reject") return Promise.reject(new DuplicateTimestampError(this.name, item.ts));
       if (this.onDuplicate === "keep-first") return RESOLVED;
       this.index.replace(item, size);
     }
@@ -102,23 +153,24 @@ export class HostedChannel<T> implements ItemSource<T> {
     const n = excess(this.index, this.retention);
     if (n > 0) this.evict(n);
     if (this.waiters.length > 0) this.waiters.wake(item.ts);
-    if (this.putHandlers.length > 0) this.fire(this.putHandlers, item, "put trigger");
+    this.liveSink?.(item);
+    if (this.putHandlers.length > 0) this.fire(this.putHandlers, opened(item), "put trigger");
   }
 
   at(ts: number): Item<T> | undefined {
-    return this.index.at(ts);
+    return opened(this.index.at(ts));
   }
 
   oldestItem(): Item<T> | undefined {
-    return this.index.oldest();
+    return opened(this.index.oldest());
   }
 
   newestItem(): Item<T> | undefined {
-    return this.index.newest();
+    return opened(this.index.newest());
   }
 
   firstAfter(afterTs: number): Item<T> | undefined {
-    return this.index.firstAfter(afterTs);
+    return opened(this.index.firstAfter(afterTs));
   }
 
   /** Resolves a bound to a timestamp; undefined when it names an item of an empty channel. */
@@ -143,7 +195,9 @@ export class HostedChannel<T> implements ItemSource<T> {
   }
 
   protected rangeTs(lo: number, hi: number): Item<T>[] {
-    return this.index.range(lo, hi);
+    const items = this.index.range(lo, hi);
+    for (const item of items) opened(item);
+    return items;
   }
 
   /**
@@ -243,7 +297,10 @@ export class HostedChannel<T> implements ItemSource<T> {
   protected evict(n: number): void {
     const gone = this.index.evict(n, this.gcHandlers.length > 0);
     this.evicted += n;
-    if (gone) this.fire(this.gcHandlers, gone, "gc trigger");
+    if (gone) {
+      for (const item of gone) opened(item);
+      this.fire(this.gcHandlers, gone, "gc trigger");
+    }
   }
 
   protected fire<A>(handlers: ((arg: A) => unknown)[], arg: A, context: string): void {

@@ -8,9 +8,11 @@
  *
  * Puts come in batches (protocol.ts): the header is decoded once and the items are put in a
  * tight loop, so the items of one batch reach a sync channel's journal together and share
- * its group commits. Items are published live in batches too, in put order, each numbered; a
- * remote put's payload is published as received, not encoded again, and a put batch whose
- * items all became visible at once is forwarded as its own frame with host and seq added.
+ * its group commits. A memory channel stores each item as its received bytes, decoded only
+ * when read (channels/receivedItem.ts). Items are published live in batches too, in put
+ * order, each numbered; a remote put's payload is published as received, not encoded again,
+ * and a put batch whose items all became visible at once, in order, is forwarded as its own
+ * frame with host and seq added (no per-item work for the live message).
  *
  * Guarantees: every request gets exactly one reply (an error reply rather than silence), and
  * a put reply comes once every item of the request is stored (durably on a "sync" channel) or
@@ -23,6 +25,7 @@ import { type Transport, type TransportMsg, type Subscription, channelSubjects, 
 import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
+import { ReceivedItem } from "../receivedItem.ts";
 import type { Item } from "../types.ts";
 import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, frameItems, unframe } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
@@ -39,15 +42,23 @@ type Served = {
   hosted: HostedChannel<unknown>;
   claim: Claim;
   subs: Subscription[];
-  offPut: () => void;
   /** The number of the last item published (protocol.ts, sequence numbers). */
   seq: number;
   live: Outbox<Encoded & { seq: number }>;
-  /** The remote put being made now (two fields, not an object per put): a put published at once finds its bytes here. */
+  /**
+   * The put message being stored, while it is: its items published so far, in order, with
+   * their own bytes (`batchShown` of them, numbered from `batchSeq`) are held back, for the
+   * message to be forwarded whole as the live one.
+   */
+  batch: Encoded[] | undefined;
+  batchShown: number;
+  batchSeq: number;
+  /**
+   * A channel that decodes remote puts (persistence), the put being made now (two fields, not
+   * an object per put): a put published at once finds its bytes here.
+   */
   incomingValue: unknown;
   incomingPayload: Uint8Array | undefined;
-  /** Items published with the bytes they came in (counts puts that took the fast path). */
-  forwarded: number;
   itemsSubject: string;
   /** Remote puts published later (after the journal, on a sync channel), by ts. */
   received: Map<number, Received>;
@@ -74,23 +85,13 @@ export class ChannelHost {
     const claim: Claim = { host: this.hostId, since: now() };
     await this.checkClaim(hosted.name, subjects.info, claim, false);
     const live = new Outbox<Encoded & { seq: number }>((batch) => this.publishLive(hosted.name, subjects.items, batch), () => this.transport.maxPayload - FRAME_SLACK);
-    const served: Served = { hosted, claim, subs: [], offPut: () => undefined, seq: 0, live, incomingValue: undefined, incomingPayload: undefined, forwarded: 0, itemsSubject: subjects.items, received: new Map() };
+    const served: Served = { hosted, claim, subs: [], seq: 0, live, batch: undefined, batchShown: 0, batchSeq: 0, incomingValue: undefined, incomingPayload: undefined, itemsSubject: subjects.items, received: new Map() };
     served.subs.push(
       this.transport.subscribe(subjects.info, (msg) => this.onInfo(served, msg.data, (d) => msg.respond(d))),
       this.transport.subscribe(subjects.get, (msg) => void this.onGet(served, msg.data).then((d) => msg.respond(d))),
       this.transport.subscribe(subjects.put, (msg) => this.onPut(served, msg)),
     );
-    served.offPut = hosted.onPut((item: Item<unknown>) => {
-      let payload = served.incomingPayload;
-      if (payload !== undefined && served.incomingValue === item.value) {
-        served.incomingPayload = undefined;
-        served.forwarded++;
-      } else {
-        const r = served.received.get(item.ts);
-        payload = r !== undefined && r.value === item.value ? r.payload : hosted.codec.encode(item.value);
-      }
-      served.live.add({ ts: item.ts, payload, seq: ++served.seq });
-    });
+    hosted.liveSink = (item) => this.onPublished(served, item);
     this.served.set(hosted.name, served);
     try {
       await this.transport.flush();
@@ -105,7 +106,7 @@ export class ChannelHost {
     const s = this.served.get(name);
     if (!s) return;
     for (const sub of s.subs) sub.unsubscribe();
-    s.offPut();
+    s.hosted.liveSink = undefined;
     this.served.delete(name);
   }
 
@@ -195,26 +196,35 @@ export class ChannelHost {
       else this.reportError(err, context);
       return;
     }
-    const before = { seq: s.seq, forwarded: s.forwarded, pending: s.live.size };
-    const puts = new Array<Promise<void>>(items.length);
-    for (let k = 0; k < items.length; k++) puts[k] = this.store(s, items[k]);
-    // Every item visible at once, with its own bytes, and nothing else pending: the live
-    // message is this frame with host and seq added.
-    if (items.length > 0 && before.pending === 0 && s.forwarded - before.forwarded === items.length && s.live.size === items.length) {
-      const frame = extendHeader(msg.data, { host: this.hostId, seq: before.seq + 1 } satisfies Omit<LiveHeader, "items">);
-      if (frame) {
-        s.live.discard();
-        this.publishFrame(s.hosted.name, s.itemsSubject, frame);
+    const acked = msg.expectsReply;
+    const puts = acked ? new Array<Promise<void>>(items.length) : undefined;
+    const report = (err: unknown) => this.reportError(err, context);
+    // A memory channel settles every stored put with one shared promise: a fire-and-forget
+    // batch attaches a handler per distinct promise, not a promise and a job per item.
+    let last: Promise<void> | undefined;
+    s.batch = items;
+    s.batchShown = 0;
+    s.batchSeq = s.seq + 1;
+    try {
+      for (let k = 0; k < items.length; k++) {
+        const p = this.store(s, items[k]);
+        if (puts !== undefined) puts[k] = p;
+        else if (p !== last) (last = p).catch(report);
       }
+      // Every item visible at once, in order, with its own bytes: the live message is this
+      // frame with host and seq added, after what was published before it.
+      if (items.length > 0 && s.batchShown === items.length) {
+        const frame = extendHeader(msg.data, { host: this.hostId, seq: s.batchSeq } satisfies Omit<LiveHeader, "items">);
+        if (frame) {
+          s.batch = undefined;
+          s.live.flush();
+          this.publishFrame(s.hosted.name, s.itemsSubject, frame);
+        }
+      }
+    } finally {
+      if (s.batch !== undefined) this.unbatch(s);
     }
-    if (!msg.expectsReply) {
-      const report = (err: unknown) => this.reportError(err, context);
-      // A memory channel settles every stored put with one shared promise: a handler per
-      // distinct promise, not a promise and a job per item.
-      let last: Promise<void> | undefined;
-      for (const p of puts) if (p !== last) (last = p).catch(report);
-      return;
-    }
+    if (puts === undefined) return;
     void Promise.allSettled(puts).then((results) => {
       const failed: [number, WireError][] = [];
       for (let k = 0; k < results.length; k++) {
@@ -230,6 +240,7 @@ export class ChannelHost {
   }
 
   private store(s: Served, { ts, payload }: Encoded): Promise<void> {
+    if (s.hosted.keepsReceived) return s.hosted.putReceived(ts, payload);
     let value: unknown;
     try {
       value = s.hosted.codec.decode(payload);
@@ -246,6 +257,35 @@ export class ChannelHost {
     return put.finally(() => {
       if (s.received.get(ts) === received) s.received.delete(ts);
     });
+  }
+
+  /** An item stored in a served channel: numbered, and published live with the bytes it came in when it came remotely. */
+  private onPublished(s: Served, item: Item<unknown>): void {
+    const seq = ++s.seq;
+    let payload: Uint8Array;
+    if (item instanceof ReceivedItem) payload = item.payload;
+    else if (s.incomingPayload !== undefined && s.incomingValue === item.value) {
+      payload = s.incomingPayload;
+      s.incomingPayload = undefined;
+    } else {
+      const r = s.received.get(item.ts);
+      payload = r !== undefined && r.value === item.value ? r.payload : s.hosted.codec.encode(item.value);
+    }
+    if (s.batch !== undefined) {
+      if (s.batch[s.batchShown]?.payload === payload) {
+        s.batchShown++;
+        return;
+      }
+      this.unbatch(s);
+    }
+    s.live.add({ ts: item.ts, payload, seq });
+  }
+
+  /** The put message cannot be forwarded whole: its items held back go to the live outbox, in order. */
+  private unbatch(s: Served): void {
+    const batch = s.batch!;
+    s.batch = undefined;
+    for (let k = 0; k < s.batchShown; k++) s.live.add({ ts: batch[k].ts, payload: batch[k].payload, seq: s.batchSeq + k });
   }
 
   private publishLive(name: string, subject: string, batch: (Encoded & { seq: number })[]): void {

@@ -47,12 +47,6 @@ export class Outbox<E extends Encoded> {
     return this.pending.length;
   }
 
-  /** Drops what is pending, unsent: for an owner that sent the same items another way. */
-  discard(): void {
-    this.pending = [];
-    this.bytes = 0;
-  }
-
   /** Sends what is pending now. */
   flush(): void {
     if (this.pending.length === 0) return;

@@ -7,9 +7,12 @@
  *
  * Guarantees: encode either returns bytes or throws CodecError (never returns garbage), and
  * `decode(encode(v))` equals v for every value the codec accepts. `sizeOf` gives the encoded
- * size, cheaply where the codec allows it (binary: no copy).
+ * size, cheaply where the codec allows it (binary: no copy). `validate(bytes)` throws exactly
+ * when `decode(bytes)` would, without building the value (json: a syntax scan, binary: any
+ * bytes decode), so a receiver can keep bytes and decode them only when they are read.
  */
 import { PtsError } from "../errors.ts";
+import { jsonSyntaxError } from "./jsonSyntax.ts";
 
 export interface Codec<T> {
   readonly name: string;
@@ -19,6 +22,8 @@ export interface Codec<T> {
   sizeOf?(value: T): number;
   /** Throws CodecError when value cannot be encoded; cheap checks only. */
   check?(value: T): void;
+  /** Throws CodecError when decode(bytes) would throw; cheaper than decoding. */
+  validate?(bytes: Uint8Array): void;
 }
 
 export type CodecSpec<T> = "json" | "binary" | Codec<T>;
@@ -55,6 +60,10 @@ export const jsonCodec: Codec<unknown> = {
   sizeOf(value) {
     return jsonCodec.encode(value).byteLength;
   },
+  validate(bytes) {
+    const why = jsonSyntaxError(bytes);
+    if (why !== undefined) throw new CodecError("json", `bytes are not valid UTF-8 JSON (${why})`);
+  },
 };
 
 export const binaryCodec: Codec<Uint8Array> = {
@@ -68,6 +77,9 @@ export const binaryCodec: Codec<Uint8Array> = {
   },
   sizeOf(value) {
     return value.byteLength;
+  },
+  validate() {
+    // Any bytes are a binary value.
   },
   check(value) {
     if (!(value instanceof Uint8Array)) {
