@@ -82,14 +82,15 @@ export class ChannelStore {
     const report: OpenReport = { cutBytes: 0, orphans: 0 };
     const files: StoreFile[] = [];
     const known = new Set<number>();
-    const upgrade = meta.version !== FORMAT_VERSION;
+    const version = meta.version;
+    const upgrade = version !== FORMAT_VERSION;
     const repairs: ByteRange[] = upgrade ? [meta.upgrade()] : [];
     for (const [slot, entry] of meta.files().entries()) {
       known.add(entry.n);
       const { file, cut } = DataFile.open(entry.n, join(dir, dataFileName(entry.n)), entry.watermark);
       report.cutBytes += cut;
       const index = new FileIndex(await rvm.map(indexSegment(token, entry.n), indexBytes(entry.slots)));
-      if (!index.isValidFor(entry.n) || index.version !== meta.version) throw new StoreCorruptError(name, `index segment of data file ${entry.n} is damaged`);
+      if (!index.isValidFor(entry.n) || index.version !== version) throw new StoreCorruptError(name, `index segment of data file ${entry.n} is damaged`);
       if (upgrade) index.upgrade(entry.watermark);
       else if (index.durable < entry.watermark) {
         const torn = tornAt(file, index);

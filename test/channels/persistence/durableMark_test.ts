@@ -1,0 +1,191 @@
+/**
+ * The durable mark (format.ts, sections 4 and 5): a batch of appends syncs its data file while
+ * its LRVM transaction commits, so a power loss can leave committed index entries whose records
+ * never reached the disk. These tests build such states on disk, through the LRVM itself (a
+ * SIGKILL cannot: the page cache survives it), and show that reopening keeps every item below
+ * the mark and every intact one past it, and cuts a torn tail cleanly, with everything after
+ * it. They also pin the upgrade of a version 1 store and the refusal of an unknown version.
+ */
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t, { type Test } from "tap";
+import { Runtime, StoreCorruptError, nameToken } from "../../../index.ts";
+import { Rvm, type Segment } from "../../../runtime/lrvm/index.ts";
+import { ChannelMeta } from "../../../channels/persistence/channelMeta.ts";
+import { FileIndex } from "../../../channels/persistence/fileIndex.ts";
+import { IDX_DURABLE_AT, META_SIZE, RECORD_HEADER, dataFileName, indexBytes, indexSegment, metaSegment } from "../../../channels/persistence/format.ts";
+
+const CHANNEL = "cam";
+const ITEMS = 10;
+const payload = (ts: number): string => `frame-${ts}`.padEnd(40, "x");
+
+function dataDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), "pts-durable-mark-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+/** A stopped store holding items 1..ITEMS, each put alone (one batch each). */
+async function storeOfTen(dir: string): Promise<void> {
+  const rt = await Runtime.start({ dataDir: dir });
+  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
+  for (let ts = 1; ts <= ITEMS; ts++) await ch.put(payload(ts), ts);
+  await rt.stop();
+}
+
+type Mapped = { rvm: Rvm; meta: ChannelMeta; index: FileIndex; dataPath: string };
+
+/** Maps the channel's meta and its one index through the LRVM, as a stopped runtime left them. */
+async function mapStore(dir: string): Promise<Mapped> {
+  const token = nameToken(CHANNEL);
+  const rvm = await Rvm.open(join(dir, "lrvm"));
+  const meta = new ChannelMeta(await rvm.map(metaSegment(token), META_SIZE));
+  const [file] = meta.files();
+  const index = new FileIndex(await rvm.map(indexSegment(token, file.n), indexBytes(file.slots)));
+  return { rvm, meta, index, dataPath: join(dir, "channels", token, dataFileName(file.n)) };
+}
+
+/** Commits bytes [offset, offset + length) of each given segment's buffer, then closes the LRVM. */
+async function commitAndClose(m: Mapped, ranges: { seg: Segment; offset: number; length: number }[]): Promise<void> {
+  const tx = m.rvm.begin({ restore: false });
+  for (const r of ranges) tx.setRange(r.seg, r.offset, r.length);
+  await tx.commit({ flush: true });
+  await m.rvm.close();
+}
+
+/** Sets the durable mark to the offset of the record at ts, as if that record's batch had been overlapped. */
+async function markAt(dir: string, ts: number): Promise<{ dataPath: string; offsetOf: (ts: number) => number }> {
+  const m = await mapStore(dir);
+  const offsets = Array.from({ length: m.index.count }, (_, i) => m.index.refAt(i).offset);
+  const offsetOf = (at: number) => offsets[at - 1];
+  m.index.seg.data.writeDoubleLE(offsetOf(ts), IDX_DURABLE_AT);
+  await commitAndClose(m, [{ seg: m.index.seg, offset: IDX_DURABLE_AT, length: 8 }]);
+  return { dataPath: m.dataPath, offsetOf };
+}
+
+async function reopen(t: Test, dir: string): Promise<{ rt: Runtime; tss: number[]; reports: string[]; corrupt: number | undefined }> {
+  const reports: string[] = [];
+  const rt = await Runtime.start({ dataDir: dir, onError: (err) => reports.push(`${(err as StoreCorruptError).code}: ${(err as Error).message}`) });
+  t.teardown(() => rt.stop());
+  const ch = await rt.channel<string>(CHANNEL);
+  const items = await ch.get("oldest", "newest");
+  for (const item of items) t.equal(item.value, payload(item.ts), `item ${item.ts} intact`);
+  return { rt, tss: items.map((i) => i.ts), reports, corrupt: ch.stats().stored?.corrupt };
+}
+
+const upTo = (n: number): number[] => Array.from({ length: n }, (_, k) => k + 1);
+
+t.test("durable mark - a sync put's batch is overlapped: the mark is the end of the batch before it", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const m = await mapStore(dir);
+  t.equal(m.index.count, ITEMS);
+  t.equal(m.index.durable, m.index.refAt(ITEMS - 1).offset, "the last batch's record lies past the mark");
+  t.equal(m.meta.files()[0].watermark, m.index.refAt(ITEMS - 1).offset + m.index.refAt(ITEMS - 1).length);
+  await m.rvm.close();
+});
+
+t.test("durable mark - intact records past the mark are kept, and nothing is reported", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  await markAt(dir, 6);
+  const { tss, reports, corrupt } = await reopen(t, dir);
+  t.same(tss, upTo(ITEMS));
+  t.same(reports, []);
+  t.equal(corrupt, 0);
+});
+
+t.test("durable mark - records past the mark that never reached the disk are cut as a torn tail, not reported as damage", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const { dataPath, offsetOf } = await markAt(dir, 6);
+  // Records 6 and 7 reached the disk, record 8 half, 9 and 10 not at all.
+  const fd = openSync(dataPath, "r+");
+  ftruncateSync(fd, offsetOf(8) + RECORD_HEADER + 5);
+  closeSync(fd);
+
+  const first = await reopen(t, dir);
+  t.same(first.tss, upTo(7), "every item below the mark, and the intact ones past it");
+  t.match(first.reports.join("\n"), /recovered: \d+ uncommitted bytes cut/);
+  t.notMatch(first.reports.join("\n"), /damaged/);
+  t.equal(first.corrupt, 0);
+  const ch = await first.rt.channel<string>(CHANNEL);
+  await ch.put(payload(8), 8);
+  await first.rt.stop();
+
+  const second = await reopen(t, dir);
+  t.same(second.tss, upTo(8), "the cut was committed; appends continue after it");
+  t.same(second.reports, [], "nothing left to cut");
+});
+
+t.test("durable mark - a garbled record past the mark is cut together with every record after it", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const { dataPath, offsetOf } = await markAt(dir, 6);
+  const fd = openSync(dataPath, "r+");
+  writeSync(fd, Buffer.from("#"), 0, 1, offsetOf(7) + RECORD_HEADER + 2);
+  closeSync(fd);
+
+  const { tss, reports, corrupt } = await reopen(t, dir);
+  t.same(tss, upTo(6), "records 8..10 are intact but lie after the tear");
+  t.match(reports.join("\n"), /uncommitted bytes cut/);
+  t.equal(corrupt, 0);
+});
+
+t.test("durable mark - a garbled record below the mark stays damage: skipped and reported, the rest kept", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const { dataPath, offsetOf } = await markAt(dir, 6);
+  const fd = openSync(dataPath, "r+");
+  writeSync(fd, Buffer.from("#"), 0, 1, offsetOf(3) + RECORD_HEADER + 2);
+  closeSync(fd);
+
+  const { tss, reports } = await reopen(t, dir);
+  t.same(tss, upTo(ITEMS).filter((ts) => ts !== 3));
+  t.match(reports.join("\n"), /PTS_STORE_CORRUPT: .*ts 3 .*damaged/);
+  t.notMatch(reports.join("\n"), /uncommitted bytes cut/);
+});
+
+t.test("durable mark - a version 1 store is upgraded at open: its watermark is its durable mark", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  // Version 1: version fields 1, and the index header's bytes [16, 32) reserved, zero.
+  const m = await mapStore(dir);
+  m.meta.seg.data.writeUInt32LE(1, 4);
+  m.index.seg.data.writeUInt32LE(1, 4);
+  m.index.seg.data.writeDoubleLE(0, IDX_DURABLE_AT);
+  const dataPath = m.dataPath;
+  const third = m.index.refAt(2).offset;
+  await commitAndClose(m, [
+    { seg: m.meta.seg, offset: 4, length: 4 },
+    { seg: m.index.seg, offset: 4, length: IDX_DURABLE_AT + 4 },
+  ]);
+  // Damage below a version 1 watermark is damage, never the start of a torn tail.
+  const fd = openSync(dataPath, "r+");
+  writeSync(fd, Buffer.from("#"), 0, 1, third + RECORD_HEADER + 2);
+  closeSync(fd);
+
+  const { rt, tss, reports } = await reopen(t, dir);
+  t.same(tss, upTo(ITEMS).filter((ts) => ts !== 3));
+  t.match(reports.join("\n"), /ts 3 .*damaged/);
+  t.notMatch(reports.join("\n"), /uncommitted bytes cut/);
+  await rt.stop();
+
+  const after = await mapStore(dir);
+  t.equal(after.meta.version, 2, "meta upgraded");
+  t.equal(after.index.version, 2, "index upgraded");
+  t.equal(after.index.durable, after.meta.files()[0].watermark, "durable mark = watermark");
+  await after.rvm.close();
+});
+
+t.test("durable mark - a store of an unknown version is refused, not guessed at", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const m = await mapStore(dir);
+  m.meta.seg.data.writeUInt32LE(3, 4);
+  await commitAndClose(m, [{ seg: m.meta.seg, offset: 4, length: 4 }]);
+  const rt = await Runtime.start({ dataDir: dir });
+  t.teardown(() => rt.stop());
+  await t.rejects(rt.channel(CHANNEL), StoreCorruptError);
+});
