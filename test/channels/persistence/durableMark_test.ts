@@ -74,6 +74,13 @@ async function reopen(t: Test, dir: string): Promise<{ rt: Runtime; tss: number[
   return { rt, tss: items.map((i) => i.ts), reports, corrupt: ch.stats().stored?.corrupt };
 }
 
+/** Overwrites one byte of the file: a record's bytes that are not what was written. */
+function garble(path: string, at: number): void {
+  const fd = openSync(path, "r+");
+  writeSync(fd, Buffer.from("#"), 0, 1, at);
+  closeSync(fd);
+}
+
 const upTo = (n: number): number[] => Array.from({ length: n }, (_, k) => k + 1);
 
 t.test("durable mark - a sync put's batch is overlapped: the mark is the end of the batch before it", async (t) => {
@@ -123,9 +130,7 @@ t.test("durable mark - a garbled record past the mark is cut together with every
   const dir = dataDir(t);
   await storeOfTen(dir);
   const { dataPath, offsetOf } = await markAt(dir, 6);
-  const fd = openSync(dataPath, "r+");
-  writeSync(fd, Buffer.from("#"), 0, 1, offsetOf(7) + RECORD_HEADER + 2);
-  closeSync(fd);
+  garble(dataPath, offsetOf(7) + RECORD_HEADER + 2);
 
   const { tss, reports, corrupt } = await reopen(t, dir);
   t.same(tss, upTo(6), "records 8..10 are intact but lie after the tear");
@@ -137,9 +142,7 @@ t.test("durable mark - a garbled record below the mark stays damage: skipped and
   const dir = dataDir(t);
   await storeOfTen(dir);
   const { dataPath, offsetOf } = await markAt(dir, 6);
-  const fd = openSync(dataPath, "r+");
-  writeSync(fd, Buffer.from("#"), 0, 1, offsetOf(3) + RECORD_HEADER + 2);
-  closeSync(fd);
+  garble(dataPath, offsetOf(3) + RECORD_HEADER + 2);
 
   const { tss, reports } = await reopen(t, dir);
   t.same(tss, upTo(ITEMS).filter((ts) => ts !== 3));
@@ -162,9 +165,7 @@ t.test("durable mark - a version 1 store is upgraded at open: its watermark is i
     { seg: m.index.seg, offset: 4, length: IDX_DURABLE_AT + 4 },
   ]);
   // Damage below a version 1 watermark is damage, never the start of a torn tail.
-  const fd = openSync(dataPath, "r+");
-  writeSync(fd, Buffer.from("#"), 0, 1, third + RECORD_HEADER + 2);
-  closeSync(fd);
+  garble(dataPath, third + RECORD_HEADER + 2);
 
   const { rt, tss, reports } = await reopen(t, dir);
   t.same(tss, upTo(ITEMS).filter((ts) => ts !== 3));
