@@ -27,7 +27,7 @@ import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
 import { ReceivedItem } from "../receivedItem.ts";
 import type { Item } from "../types.ts";
-import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, frameItems, unframe } from "./protocol.ts";
+import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, frameItems, unframePut } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
 import { toWire } from "./wireErrors.ts";
 
@@ -190,7 +190,7 @@ export class ChannelHost {
     const context = `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`;
     let items: Encoded[];
     try {
-      items = unframe<PutHeader>(msg.data).items;
+      items = unframePut(msg.data);
     } catch (err) {
       if (msg.expectsReply) msg.respond(encodeMessage({ error: toWire(err) } satisfies PutReply));
       else this.reportError(err, context);

@@ -21,6 +21,7 @@ import { observeItems } from "../observe.ts";
 import type { Bound, Channel, ChannelStats, GcHandler, Item, ItemsOptions, ObserveOptions, PersistHandler, PutHandler, TriggerEvent, WaitOptions } from "../types.ts";
 import { type Encoded, type GetRequest, type InfoReply, type InfoRequest, type ItemsReply, type LiveHeader, type PutReply, FRAME_SLACK, frameEncoded, unframe, unframeItems } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
+import { PutFrame } from "./putFrame.ts";
 import { RemoteItems } from "./remoteItems.ts";
 import { fromWire } from "./wireErrors.ts";
 
@@ -43,17 +44,21 @@ export type RemoteOptions = {
 /** An acknowledged put waiting for its batch's reply. */
 type AckedPut = Encoded & { resolve: () => void; reject: (err: unknown) => void };
 
+/** What every accepted fire-and-forget put returns: no promise per put. */
+const RESOLVED: Promise<void> = Promise.resolve();
+
 export class RemoteChannel<T> implements Channel<T> {
   readonly subjects: ChannelSubjects;
   private after = -1;
   private cachedStats: ChannelStats;
   private readonly iterators = new Set<RemoteItems<T>>();
   /**
-   * Puts leave in batches (outbox.ts): one socket write per put was measured at about a
-   * quarter of raw publish speed, and one request per acked put costs the client, the server
-   * and the host a message and a reply each.
+   * Puts leave in batches (outbox.ts, putFrame.ts): one socket write per put was measured at
+   * about a quarter of raw publish speed, and one request per acked put costs the client, the
+   * server and the host a message and a reply each. Fire-and-forget puts are encoded straight
+   * into their frame and return one shared settled promise.
    */
-  private readonly fired = new Outbox<Encoded>((batch) => this.publishBatch(batch), () => this.frameLimit());
+  private readonly fired: PutFrame<T>;
   private readonly acked = new Outbox<AckedPut>((batch) => void this.requestBatch(batch), () => this.frameLimit());
   /** A fire-and-forget publish that failed: the next put reports it. */
   private publishError: unknown;
@@ -68,6 +73,7 @@ export class RemoteChannel<T> implements Channel<T> {
   ) {
     this.subjects = channelSubjects(namespace, name);
     this.cachedStats = info.stats;
+    this.fired = new PutFrame(name, codec, (frame) => this.publishFrame(frame), () => this.frameLimit());
   }
 
   /** Finds a channel hosted anywhere on the namespace; ChannelNotFoundError when nobody answers. */
@@ -87,29 +93,35 @@ export class RemoteChannel<T> implements Channel<T> {
     return ch;
   }
 
-  async put(value: T, ts?: number): Promise<void> {
+  put(value: T, ts?: number): Promise<void> {
     const at = ts === undefined ? now() : ts;
-    if (!isTimestamp(at)) throw timestampError(at);
-    this.codec.check?.(value);
-    const payload = this.codec.encode(value);
-    const limit = this.frameLimit();
-    if (payload.byteLength > limit) throw new ItemTooLargeError(this.name, payload.byteLength, limit, "NATS max_payload (less framing)");
-    if (this.options.ack === false) {
+    try {
+      if (!isTimestamp(at)) throw timestampError(at);
+      this.codec.check?.(value);
+      if (this.options.ack !== false) return this.ackedPut(value, at);
       if (this.publishError !== undefined) {
         // Reported once: the next put tries again, as a put after any other failure does.
         const err = this.publishError;
         this.publishError = undefined;
         throw err;
       }
-      this.fired.add({ ts: at, payload });
-      return;
+      this.fired.add(value, at);
+    } catch (err) {
+      return Promise.reject(err);
     }
+    return RESOLVED;
+  }
+
+  private ackedPut(value: T, at: number): Promise<void> {
+    const payload = this.codec.encode(value);
+    const limit = this.frameLimit();
+    if (payload.byteLength > limit) throw new ItemTooLargeError(this.name, payload.byteLength, limit, "NATS max_payload (less framing)");
     return new Promise((resolve, reject) => this.acked.add({ ts: at, payload, resolve, reject }));
   }
 
-  private publishBatch(batch: Encoded[]): void {
+  private publishFrame(frame: Uint8Array): void {
     try {
-      this.transport.publish(this.subjects.put, frameEncoded({}, batch));
+      this.transport.publish(this.subjects.put, frame);
     } catch (err) {
       this.publishError = err;
     }

@@ -10,6 +10,8 @@
  * size, cheaply where the codec allows it (binary: no copy). `validate(bytes)` throws exactly
  * when `decode(bytes)` would, without building the value (json: a syntax scan, binary: any
  * bytes decode), so a receiver can keep bytes and decode them only when they are read.
+ * `encodeInto` writes the encoding straight into a larger buffer (a frame being built), or
+ * says it does not fit, writing nothing that counts.
  */
 import { PtsError } from "../errors.ts";
 import { jsonSyntaxError } from "./jsonSyntax.ts";
@@ -24,6 +26,8 @@ export interface Codec<T> {
   check?(value: T): void;
   /** Throws CodecError when decode(bytes) would throw; cheaper than decoding. */
   validate?(bytes: Uint8Array): void;
+  /** Writes encode(value) into target from offset, before end; returns where it ends, or -1 when it does not fit. */
+  encodeInto?(value: T, target: Buffer, offset: number, end: number): number;
 }
 
 export type CodecSpec<T> = "json" | "binary" | Codec<T>;
@@ -38,17 +42,32 @@ export class CodecError extends PtsError {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
+/** Buffer's own UTF-8 writer (the method behind buf.write(string, offset, length), without its argument checks). */
+type Utf8Writable = Buffer & { utf8Write(text: string, offset: number, length: number): number };
+
+function jsonText(value: unknown): string {
+  let text: string | undefined;
+  try {
+    text = JSON.stringify(value);
+  } catch (err) {
+    throw new CodecError("json", `value cannot be serialized to JSON (${(err as Error).message})`, err);
+  }
+  if (text === undefined) throw new CodecError("json", `a ${typeof value} cannot be serialized to JSON`);
+  return text;
+}
+
 export const jsonCodec: Codec<unknown> = {
   name: "json",
   encode(value) {
-    let text: string | undefined;
-    try {
-      text = JSON.stringify(value);
-    } catch (err) {
-      throw new CodecError("json", `value cannot be serialized to JSON (${(err as Error).message})`, err);
-    }
-    if (text === undefined) throw new CodecError("json", `a ${typeof value} cannot be serialized to JSON`);
-    return Buffer.from(text, "utf8");
+    return Buffer.from(jsonText(value), "utf8");
+  },
+  encodeInto(value, target, offset, end) {
+    const text = jsonText(value);
+    const room = end - offset;
+    // A UTF-16 unit is at most 3 bytes of UTF-8: only a text near the room's size is measured.
+    if (text.length * 3 > room && Buffer.byteLength(text, "utf8") > room) return -1;
+    // utf8Write, not write(): write's argument checks were a third of the cost of a write.
+    return offset + (target as Utf8Writable).utf8Write(text, offset, room);
   },
   decode(bytes) {
     try {
@@ -78,6 +97,12 @@ export const binaryCodec: Codec<Uint8Array> = {
   sizeOf(value) {
     return value.byteLength;
   },
+  encodeInto(value, target, offset, end) {
+    binaryCodec.check!(value);
+    if (value.byteLength > end - offset) return -1;
+    target.set(value, offset);
+    return offset + value.byteLength;
+  },
   validate() {
     // Any bytes are a binary value.
   },
@@ -96,6 +121,15 @@ export function resolveCodec<T>(spec: CodecSpec<T> | undefined): Codec<T> {
     return { ...spec, name: typeof spec.name === "string" && spec.name !== "" ? spec.name : "custom" };
   }
   throw new CodecError(String(spec), 'unknown codec: use "json", "binary" or an object with encode(value) and decode(bytes)');
+}
+
+/** codec.encodeInto, or encode and a copy for a codec without it. */
+export function encodeInto<T>(codec: Codec<T>, value: T, target: Buffer, offset: number, end: number): number {
+  if (codec.encodeInto) return codec.encodeInto(value, target, offset, end);
+  const bytes = codec.encode(value);
+  if (bytes.byteLength > end - offset) return -1;
+  target.set(bytes, offset);
+  return offset + bytes.byteLength;
 }
 
 /** Encoded size of a value under a codec. */

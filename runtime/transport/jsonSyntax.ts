@@ -5,7 +5,7 @@
  * A host stores a remote put's JSON payload as its bytes and decodes it when someone reads it
  * (channels/remote/receivedItem.ts); this check is what lets it refuse a malformed payload at
  * the put, as decoding did, for a fraction of the cost: the reading of the transport bench
- * (~90 bytes) checks in about a fifth of the time JSON.parse takes, with no allocation.
+ * (~90 bytes) checks in about a third of the time decoding takes, with no allocation.
  *
  * @example
  *   jsonSyntaxError(Buffer.from('{"a":1}'))   // undefined
@@ -35,6 +35,10 @@ const ARRAY = 2;
 /** 1 for the bytes that may follow a backslash in a string (other than "u"). */
 const SIMPLE_ESCAPE = new Uint8Array(256);
 for (const c of '"\\/bfnrt') SIMPLE_ESCAPE[c.charCodeAt(0)] = 1;
+/** 1 for the bytes that stand for themselves in a string (UTF-8 is checked apart): a table lookup per byte was measurably faster than comparisons. */
+const PLAIN = new Uint8Array(256).fill(1, 0x20);
+PLAIN[0x22] = 0;
+PLAIN[0x5c] = 0;
 
 function isHex(c: number): boolean {
   return (c >= 0x30 && c <= 0x39) || ((c | 0x20) >= 0x61 && (c | 0x20) <= 0x66);
@@ -54,8 +58,8 @@ function skipString(b: Uint8Array, at: number): number {
   let i = at + 1;
   while (i < n) {
     const c = b[i++];
+    if (PLAIN[c] === 1) continue;
     if (c === 0x22) return i;
-    if (c < 0x20) return -1;
     if (c === 0x5c) {
       if (i >= n) return -1;
       const e = b[i++];
@@ -63,7 +67,7 @@ function skipString(b: Uint8Array, at: number): number {
         if (i + 4 > n || !isHex(b[i]) || !isHex(b[i + 1]) || !isHex(b[i + 2]) || !isHex(b[i + 3])) return -1;
         i += 4;
       } else if (SIMPLE_ESCAPE[e] === 0) return -1;
-    }
+    } else return -1;
   }
   return -1;
 }

@@ -5,11 +5,11 @@
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import t, { type Test } from "tap";
-import { connect, type NatsConnection } from "@nats-io/transport-node";
-import { DuplicateTimestampError, InvalidTimestampError, PtsError, Runtime, type RuntimeOptions, channelSubjects, decodeMessage } from "../../../index.ts";
+import t from "tap";
+import type { NatsConnection } from "@nats-io/transport-node";
+import { DuplicateTimestampError, InvalidTimestampError, PtsError, channelSubjects, decodeMessage } from "../../../index.ts";
 import type { LiveHeader, PutHeader, PutReply } from "../../../channels/remote/protocol.ts";
-import { startNatsServer } from "../../helpers/natsServer.ts";
+import { hostAndClient as setup } from "./hostAndClient.ts";
 
 /** Collects the headers of the messages on a subject; `until(n)` resolves once they held n items. */
 async function watch<H extends { items: unknown[] }>(nc: NatsConnection, subject: string): Promise<{ seen: H[]; until: (n: number) => Promise<void>; close: () => void }> {
@@ -30,21 +30,6 @@ async function watch<H extends { items: unknown[] }>(nc: NatsConnection, subject
     return done() ? Promise.resolve() : new Promise<void>((wake) => (waiting = { done, wake }));
   };
   return { seen, until, close: () => sub.unsubscribe() };
-}
-
-/** A nats-server, a host runtime, a client runtime and a plain nats.js connection, all stopped at teardown. */
-async function setup(t: Test, natsArgs: string[] = [], hostOptions: Omit<RuntimeOptions, "nats"> = {}): Promise<{ host: Runtime; client: Runtime; nc: NatsConnection }> {
-  const nats = await startNatsServer({ args: natsArgs });
-  t.teardown(() => nats.stop());
-  const host = await Runtime.start({ ...hostOptions, nats: nats.url });
-  const client = await Runtime.start({ nats: nats.url });
-  const nc = await connect({ servers: nats.url });
-  t.teardown(async () => {
-    await nc.close();
-    await client.stop();
-    await host.stop();
-  });
-  return { host, client, nc };
 }
 
 t.test("batching - acked puts of one turn are one request, and each settles alone", async (t) => {

@@ -1,5 +1,5 @@
 import t from "tap";
-import { CodecError, binaryCodec, encodedSize, jsonCodec, resolveCodec, type Codec } from "../../../runtime/index.ts";
+import { CodecError, binaryCodec, encodeInto, encodedSize, jsonCodec, resolveCodec, type Codec } from "../../../runtime/index.ts";
 
 t.test("codec - json round-trips values and sizes them", async (t) => {
   for (const v of [1, "x", null, [1, 2], { a: { b: "é" } }, true]) {
@@ -58,4 +58,34 @@ t.test("codec - json refuses invalid JSON and invalid UTF-8, ASCII or not", asyn
   t.throws(() => jsonCodec.decode(Buffer.from('"é', "utf8")), CodecError, "UTF-8, not JSON");
   t.throws(() => jsonCodec.decode(Buffer.from([0x22, 0xc3, 0x28, 0x22])), CodecError, "invalid UTF-8 inside a string");
   t.throws(() => jsonCodec.decode(Buffer.alloc(0)), CodecError, "empty");
+});
+
+t.test("codec - encodeInto writes what encode gives, or nothing when it does not fit", async (t) => {
+  const upper: Codec<string> = resolveCodec({ name: "upper", encode: (s: string) => Buffer.from(s.toUpperCase()), decode: (b) => Buffer.from(b).toString() });
+  const cases: [Codec<unknown>, unknown][] = [[jsonCodec, { a: "é 🚀", n: [1, 2.5] }], [binaryCodec as Codec<unknown>, Buffer.from([1, 2, 3])], [upper as Codec<unknown>, "abc"]];
+  for (const [codec, value] of cases) {
+    const bytes = codec.encode(value);
+    const target = Buffer.alloc(64, 0xaa);
+    t.equal(encodeInto(codec, value, target, 5, 64), 5 + bytes.byteLength, `${codec.name}: returns where it ends`);
+    t.same(target.subarray(5, 5 + bytes.byteLength), bytes, `${codec.name}: the same bytes`);
+    t.equal(encodeInto(codec, value, target, 10, 10 + bytes.byteLength - 1), -1, `${codec.name}: one byte short`);
+    t.equal(encodeInto(codec, value, target, 10, 10 + bytes.byteLength), 10 + bytes.byteLength, `${codec.name}: exactly fits`);
+  }
+  t.throws(() => encodeInto(jsonCodec, undefined, Buffer.alloc(8), 0, 8), CodecError);
+  t.throws(() => encodeInto(binaryCodec as Codec<unknown>, "text", Buffer.alloc(8), 0, 8), CodecError);
+});
+
+t.test("codec - validate refuses exactly what decode refuses", async (t) => {
+  const samples = [Buffer.from('{"a":1}'), Buffer.from("\ufeff[1]"), Buffer.from('{"a":'), Buffer.from([0x22, 0xc3, 0x28, 0x22]), Buffer.alloc(0), Buffer.from("[1,]")];
+  for (const bytes of samples) {
+    let decodes = true;
+    try {
+      jsonCodec.decode(bytes);
+    } catch {
+      decodes = false;
+    }
+    if (decodes) t.doesNotThrow(() => jsonCodec.validate!(bytes), bytes.toString("hex"));
+    else t.throws(() => jsonCodec.validate!(bytes), CodecError, bytes.toString("hex"));
+  }
+  t.doesNotThrow(() => binaryCodec.validate!(Buffer.from([0xff, 0x00])), "any bytes are a binary value");
 });
