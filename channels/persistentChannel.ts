@@ -15,10 +15,13 @@
  *   durable. A crash loses at most those. A put costs a memory put plus encoding its record
  *   into the pending log; the checkpoint seals and writes the log's buffers in bulk.
  *
+ * A remote put arrives as bytes (putReceived): unless a persist trigger must see the value,
+ * those bytes become its record as they are, and the window holds them undecoded until a read.
+ *
  * Guarantees: a put that resolved in sync mode survives any crash; a duplicate timestamp is
- * detected against memory, pending items and disk alike.
+ * detected against memory, pending items and disk alike; every read decodes what it returns.
  */
-import { DuplicateTimestampError, StoreFullError } from "./errors.ts";
+import { ChannelClosedError, DuplicateTimestampError, ItemTooLargeError, StoreFullError } from "./errors.ts";
 import { type Cursor, type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
 import type { ChannelStore, History, StoredItem } from "./persistence/channelStore.ts";
 import type { Journal, StoreWrite } from "./persistence/journal.ts";
@@ -26,7 +29,8 @@ import { PendingLog } from "./persistence/pendingLog.ts";
 import { recordChunk } from "./persistence/recordChunk.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { Bound, ChannelStats, DuplicatePolicy, Item, PersistHandler, PersistOptions } from "./types.ts";
-import { Backoff, type Codec, encodedSize } from "../runtime/index.ts";
+import { Backoff, type Codec, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";
+import { ReceivedItem, opened } from "./receivedItem.ts";
 import { MAX_CONSUMERS } from "./persistence/format.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -100,14 +104,49 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   }
 
   override put(value: T, ts: number): Promise<void> {
+    let size: number;
+    try {
+      size = this.admit(value, ts);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    return this.putAdmitted({ ts, value }, size, undefined);
+  }
+
+  /** Received bytes are stored as they came unless a persist trigger must see the value first. */
+  override get keepsReceived(): boolean {
+    return this.persistHandlers.length === 0;
+  }
+
+  /**
+   * A remote put, as the bytes its value came in: checked (the codec's validate, or a decode),
+   * then those bytes are its record, and the window holds them undecoded until a read. A host
+   * spent about a tenth of a durable round decoding each item and encoding it again.
+   */
+  override putReceived(ts: number, payload: Uint8Array): Promise<void> {
+    if (!this.keepsReceived) return super.putReceived(ts, payload);
+    let item: ReceivedItem<T>;
+    let size: number;
+    try {
+      item = ReceivedItem.accept(ts, payload, this.codec);
+      size = this.admitBytes(ts, payload.byteLength);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+    const latency = this.putLatency;
+    if (latency === undefined) return this.putAdmitted(item, size, payload);
+    const started = performance.now();
+    return this.putAdmitted(item, size, payload).then(() => latency.observe((performance.now() - started) / 1000));
+  }
+
+  /** Stores an admitted item; `payload` is its record's payload when at hand, else it is encoded here. */
+  private putAdmitted(item: Item<T>, size: number, payload: Uint8Array | undefined): Promise<void> {
+    const ts = item.ts;
     if (this.mode === "checkpoint") {
-      let size: number;
-      const item: Item<T> = { ts, value };
       try {
-        size = this.admit(value, ts);
         if (this.holds(ts) && this.duplicate(ts)) return RESOLVED;
         // Encoded now, while the value is at hand: the checkpoint only seals and writes.
-        this.pending.append(ts, this.payloadOf(item));
+        this.pending.append(ts, payload ?? this.payloadOf(item));
       } catch (err) {
         return Promise.reject(err);
       }
@@ -119,7 +158,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     }
     let staged: StagedPut | undefined;
     try {
-      staged = this.stage(value, ts);
+      staged = this.stageAdmitted(item, size, payload);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -137,11 +176,13 @@ export class PersistentChannel<T> extends HostedChannel<T> {
    * Returns undefined for a duplicate that onDuplicate "keep-first" drops.
    */
   stage(value: T, ts: number): StagedPut | undefined {
-    const size = this.admit(value, ts);
-    const held = this.holds(ts);
-    if (held && this.duplicate(ts)) return undefined;
-    const item: Item<T> = { ts, value };
-    const write = { store: this.store, chunks: [recordChunk(ts, this.payloadOf(item))], history: this.history };
+    return this.stageAdmitted({ ts, value }, this.admit(value, ts), undefined);
+  }
+
+  private stageAdmitted(item: Item<T>, size: number, payload: Uint8Array | undefined): StagedPut | undefined {
+    const ts = item.ts;
+    if (this.holds(ts) && this.duplicate(ts)) return undefined;
+    const write = { store: this.store, chunks: [recordChunk(ts, payload ?? this.payloadOf(item))], history: this.history };
     this.inflight.add(ts);
     if (ts > this.newestSeen) this.newestSeen = ts;
     return {
@@ -152,6 +193,15 @@ export class PersistentChannel<T> extends HostedChannel<T> {
       },
       failed: () => this.inflight.delete(ts),
     };
+  }
+
+  /** admit() for a value that came as `bytes` encoded bytes (already checked by the codec). */
+  private admitBytes(ts: number, bytes: number): number {
+    if (this.closed) throw new ChannelClosedError(this.name);
+    if (!isTimestamp(ts)) throw timestampError(ts);
+    if (!this.measure) return 0;
+    if (bytes > this.retention.bytes!) throw new ItemTooLargeError(this.name, bytes, this.retention.bytes!);
+    return bytes;
   }
 
   /** For a timestamp already held: throws (reject) or returns true when the put is dropped (keep-first). */
@@ -240,22 +290,22 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   }
 
   override at(ts: number): Item<T> | undefined {
-    if (ts >= this.floor) return this.index.at(ts);
+    if (ts >= this.floor) return opened(this.index.at(ts));
     const stored = this.pending.at(ts) ?? this.flushing?.at(ts) ?? this.store.at(ts);
     return stored && this.decode(stored.ts, stored.payload);
   }
 
   override oldestItem(): Item<T> | undefined {
-    if (this.floor === 0) return this.index.oldest();
+    if (this.floor === 0) return opened(this.index.oldest());
     return this.firstAfter(-1);
   }
 
   override newestItem(): Item<T> | undefined {
-    return this.index.newest() ?? this.decodeStored(this.store.newestTs());
+    return opened(this.index.newest()) ?? this.decodeStored(this.store.newestTs());
   }
 
   override firstAfter(afterTs: number): Item<T> | undefined {
-    if (afterTs + 1 >= this.floor) return this.index.firstAfter(afterTs);
+    if (afterTs + 1 >= this.floor) return opened(this.index.firstAfter(afterTs));
     // At equal timestamps the newer copy wins: pending, then flushing, then the store.
     let best = this.pending.firstAfter(afterTs);
     const f = this.flushing?.firstAfter(afterTs);
@@ -266,12 +316,12 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   }
 
   protected override rangeTs(lo: number, hi: number): Item<T>[] {
-    if (lo >= this.floor) return this.index.range(lo, hi);
+    if (lo >= this.floor) return super.rangeTs(lo, hi);
     const top = Math.min(hi, this.floor - 1);
     const old = this.store.range(lo, top);
     const extra = [...(this.flushing?.range(lo, top) ?? []), ...this.pending.range(lo, top)];
     const merged = (extra.length === 0 ? old : mergeUnique(old, extra)).map((s) => this.decode(s.ts, s.payload));
-    return hi >= this.floor ? merged.concat(this.index.range(this.floor, hi)) : merged;
+    return hi >= this.floor ? merged.concat(super.rangeTs(this.floor, hi)) : merged;
   }
 
   /** A named consumer starts at its durable cursor when it has one. */
