@@ -1,5 +1,5 @@
 import { createServer } from "node:net";
-import { Counter } from "prom-client";
+import { Counter, Registry, collectDefaultMetrics } from "prom-client";
 import t from "tap";
 import { LatencyHistogram, LogActuator, Metrics, MetricsServerError, Runtime, SyntheticSource, pipeline, runPipeline, type SyntheticReading } from "../../index.ts";
 import { tempDir, until } from "../helpers.ts";
@@ -168,4 +168,31 @@ t.test("metrics - the text served for PTS's families is what prom-client writes 
   t.ok(served.includes('x_latency_seconds_bucket{le="0.005",pipeline="a"} 3'), "buckets are cumulative, le first");
   t.ok(served.includes('x_latency_seconds_bucket{le="+Inf",pipeline="a"} 5'));
   t.ok(served.includes('x_latency_seconds_count{pipeline="a"} 5'));
+});
+
+t.test("metrics - the default process metrics are prom-client's: same families, help, types and labels", async (t) => {
+  const theirs = new Registry();
+  collectDefaultMetrics({ register: theirs });
+  await theirs.metrics();
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  t.teardown(() => rt.stop());
+  // Both GC observers must have seen a collection, so that both write nodejs_gc_duration_seconds series.
+  // Ours are collected at most once a second: scrape until they show one.
+  const garbage: number[][] = [];
+  const seen = (text: string) => /^nodejs_gc_duration_seconds_count/m.test(text);
+  let ours = "";
+  for (let tries = 0; !(seen(ours) && seen(await theirs.metrics())); tries++) {
+    if (tries === 100) throw new Error("no GC seen by both observers after 100 tries");
+    for (let i = 0; i < 200; i++) garbage[i % 8] = new Array<number>(10_000).fill(i);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    ours = await scrape(rt.metricsAddress!.url);
+  }
+  // Each line with its values blanked: the header lines whole, each series as its name and label names.
+  const shape = (text: string) => [...new Set(text.split("\n").filter((l) => /^(# (HELP|TYPE) )?(process|nodejs)_/.test(l)).map((l) => (l.startsWith("#") ? l : l.replace(/ \S+$/, "").replace(/="(?:[^"\\]|\\.)*"/g, '=""'))))].sort();
+  const expected = shape(await theirs.metrics());
+  t.ok(expected.length > 60, "prom-client writes its families");
+  t.same(shape(ours), expected);
+  t.ok(value(ours, "process_resident_memory_bytes")! > 1e6, "resident memory is read");
+  t.ok(value(ours, "nodejs_heap_size_used_bytes")! > 1e6, "heap use is read");
+  t.ok(value(ours, "process_cpu_seconds_total")! > 0, "CPU time is read");
 });
