@@ -137,7 +137,7 @@ export class ChannelHost {
 
   private async onGet(s: Served, data: Uint8Array): Promise<Uint8Array> {
     const h = s.hosted;
-    const encode = (v: unknown) => h.codec.encode(v);
+    const encode = (item: Item<unknown>) => this.payloadOf(s, item);
     try {
       const req = decodeMessage<GetRequest>(data).header;
       if (req.read) h.gets++;
@@ -148,15 +148,16 @@ export class ChannelHost {
         }
         case "range": {
           const all = h.range(req.lo, req.hi);
-          const page: Item<unknown>[] = [];
+          const page: Encoded[] = [];
           let bytes = 0;
           for (const item of all) {
-            const size = h.codec.encode(item.value).byteLength + 24;
+            const payload = encode(item);
+            const size = payload.byteLength + 24;
             if (page.length > 0 && bytes + size > req.maxBytes) break;
-            page.push(item);
+            page.push({ ts: item.ts, payload });
             bytes += size;
           }
-          return frameItems({ seq: s.seq, host: this.hostId, more: page.length < all.length }, page, encode);
+          return frameEncoded({ seq: s.seq, host: this.hostId, more: page.length < all.length }, page);
         }
         case "after": {
           const item = h.firstAfter(req.after);
@@ -178,7 +179,7 @@ export class ChannelHost {
   private async waiting(s: Served, wait: () => Promise<Item<unknown>>): Promise<Uint8Array> {
     try {
       const item = await wait();
-      return frameItems({ seq: s.seq, host: this.hostId }, [item], (v) => s.hosted.codec.encode(v));
+      return frameItems({ seq: s.seq, host: this.hostId }, [item], (i) => this.payloadOf(s, i));
     } catch (err) {
       if (err instanceof WaitTimeoutError) return encodeMessage({ timeout: true });
       throw err;
@@ -257,6 +258,11 @@ export class ChannelHost {
     return put.finally(() => {
       if (s.received.get(ts) === received) s.received.delete(ts);
     });
+  }
+
+  /** An item's bytes: those it came in when it came remotely, else its value encoded. */
+  private payloadOf(s: Served, item: Item<unknown>): Uint8Array {
+    return item instanceof ReceivedItem ? item.payload : s.hosted.codec.encode(item.value);
   }
 
   /** An item stored in a served channel: numbered, and published live with the bytes it came in when it came remotely. */

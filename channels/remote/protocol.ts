@@ -87,9 +87,9 @@ export function frameEncoded(header: object, items: readonly Encoded[]): Uint8Ar
   return encodeMessage({ ...header, items: list }, payloads);
 }
 
-/** Frames items as a reply (or a live message), encoding each value with `encode`. */
-export function frameItems<T>(header: Omit<ItemsReply, "items">, items: readonly Item<T>[], encode: (v: T) => Uint8Array): Uint8Array {
-  return frameEncoded(header, items.map((i) => ({ ts: i.ts, payload: encode(i.value) })));
+/** Frames items as a reply, each as the bytes `payloadOf` gives for it. */
+export function frameItems<T>(header: Omit<ItemsReply, "items">, items: readonly Item<T>[], payloadOf: (item: Item<T>) => Uint8Array): Uint8Array {
+  return frameEncoded(header, items.map((i) => ({ ts: i.ts, payload: payloadOf(i) })));
 }
 
 /** Reads the header and the items' payloads (views into the frame) out of a frame, in one pass. */
