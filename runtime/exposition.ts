@@ -2,8 +2,9 @@
  * The Prometheus text exposition (format 0.0.4) of collected samples: what /metrics serves for
  * PTS's own families, written straight from the collectors' numbers at each scrape.
  *
- * Speed is designed in (pino's way): each family's `# HELP`/`# TYPE` header and each bucket's
- * `le` are built once, when the family is registered; a scrape only concatenates. Building the
+ * Speed is designed in (pino's way): each family's `# HELP`/`# TYPE` header and each bucket
+ * line's start (`name_bucket{le="0.005"`) are built once, and a series' labels are formatted
+ * once per scrape, not once per bucket line; a scrape only concatenates. Building the
  * same text through prom-client (a value object per series, labels formatted per line) cost the
  * scrape several times more.
  *
@@ -29,7 +30,10 @@ export function samplesWriter(name: string, help: string, type: "counter" | "gau
   const head = header(name, help, type);
   return (samples) => {
     let out = head;
-    for (const [labels, value] of samples) out += `${name}${labelSet("", labels)} ${number(value)}\n`;
+    for (const [labels, value] of samples) {
+      const pairs = labelPairs(labels);
+      out += `${name}${pairs === "" ? "" : `{${pairs}}`} ${number(value)}\n`;
+    }
     return out;
   };
 }
@@ -37,23 +41,26 @@ export function samplesWriter(name: string, help: string, type: "counter" | "gau
 /** Writes a histogram's series (`_bucket`, `_sum`, `_count`), header included. */
 export function histogramWriter(name: string, help: string): (samples: HistogramSamples) => string {
   const head = header(name, help, "histogram");
-  const bucket = `${name}_bucket`;
-  const les = new Map<readonly number[], string[]>();
+  // Per bucket bounds, each bucket's line up to its labels: `name_bucket{le="0.005"`.
+  const starts = new Map<readonly number[], string[]>();
   return (samples) => {
     let out = head;
     for (const [labels, h] of samples) {
-      let le = les.get(h.bounds);
-      if (le === undefined) {
-        le = [...h.bounds.map((b) => `le="${number(b)}"`), 'le="+Inf"'];
-        les.set(h.bounds, le);
+      let start = starts.get(h.bounds);
+      if (start === undefined) {
+        start = [...h.bounds.map((b) => `${name}_bucket{le="${number(b)}"`), `${name}_bucket{le="+Inf"`];
+        starts.set(h.bounds, start);
       }
+      // The series' own labels are formatted once, not once per bucket.
+      const pairs = labelPairs(labels);
+      const end = pairs === "" ? "} " : `,${pairs}} `;
       let cumulative = 0;
-      for (let i = 0; i < le.length; i++) {
+      for (let i = 0; i < start.length; i++) {
         cumulative += h.counts[i];
-        out += `${bucket}${labelSet(le[i], labels)} ${cumulative}\n`;
+        out += `${start[i]}${end}${cumulative}\n`;
       }
-      const own = labelSet("", labels);
-      out += `${name}_sum${own} ${number(h.sum)}\n${name}_count${own} ${h.count}\n`;
+      const own = pairs === "" ? " " : `{${pairs}} `;
+      out += `${name}_sum${own}${number(h.sum)}\n${name}_count${own}${h.count}\n`;
     }
     return out;
   };
@@ -63,11 +70,11 @@ function header(name: string, help: string, type: string): string {
   return `# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n# TYPE ${name} ${type}\n`;
 }
 
-/** `{first,k="v",…}`, or "" for no labels at all; `first` is an already formatted pair (le). */
-function labelSet(first: string, labels: Labels): string {
-  let out = first;
+/** `k="v",…` for the labels, or "" for none. */
+function labelPairs(labels: Labels): string {
+  let out = "";
   for (const key in labels) out += `${out === "" ? "" : ","}${key}="${escape(labels[key])}"`;
-  return out === "" ? "" : `{${out}}`;
+  return out;
 }
 
 function escape(value: string): string {

@@ -107,8 +107,10 @@ export class Metrics {
   async text(): Promise<string> {
     let own = "";
     for (const write of this.writers) own += write();
-    for (const metric of this.registry.getMetricsAsArray()) {
-      if (!this.written.has(metric.name)) own += `${await this.registry.getSingleMetricAsString(metric.name)}\n`;
+    const all = this.registry.getMetricsAsArray();
+    // The registry holds PTS's own families and, when there are more, the application's.
+    if (all.length > this.written.size) {
+      for (const metric of all) if (!this.written.has(metric.name)) own += `${await this.registry.getSingleMetricAsString(metric.name)}\n`;
     }
     return own + processMetricsText();
   }
