@@ -191,7 +191,10 @@ export class ChannelHost {
     const context = `fire-and-forget put to channel ${JSON.stringify(s.hosted.name)}`;
     let items: Encoded[];
     try {
-      items = unframePut(msg.data);
+      // Stored payloads are views into the message: a copy of it (one per message, not per
+      // item) keeps them from holding the client library's read buffer, which may carry other
+      // messages, alive as long as they are kept.
+      items = unframePut(s.hosted.keepsReceived ? Buffer.from(msg.data) : msg.data);
     } catch (err) {
       if (msg.expectsReply) msg.respond(encodeMessage({ error: toWire(err) } satisfies PutReply));
       else this.reportError(err, context);
