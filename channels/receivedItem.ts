@@ -11,10 +11,11 @@
  *   opened(item).value;                                          // decodes, once
  *
  * Guarantees: `accept` refuses bytes the codec cannot decode (through its `validate`, or by
- * decoding at once when the codec has none), so what is stored always decodes; `opened` gives
- * the item with its value decoded, and the same value object on every later read. The bytes
- * and the codec live in private fields, so a decoded item shows only `ts` and `value` (to
- * JSON.stringify, spreads, util.inspect), as an item put locally does.
+ * decoding at once when the codec has none or has a `check` of values), so what is stored
+ * always decodes to a value the codec accepts; `opened` gives the item with its value
+ * decoded, and the same value object on every later read. The bytes and the codec live in
+ * private fields, so a decoded item shows only `ts` and `value` (to JSON.stringify, spreads,
+ * util.inspect), as an item put locally does.
  */
 import type { Codec } from "../runtime/index.ts";
 import type { Item } from "./types.ts";
@@ -34,9 +35,16 @@ export class ReceivedItem<T> implements Item<T> {
     this.value = value;
   }
 
-  /** An item for received bytes; throws the codec's error when they do not decode. */
+  /**
+   * An item for received bytes; throws the codec's error when they do not decode, or when the
+   * codec's check refuses the value they decode to (so a codec with a check decodes now).
+   */
   static accept<T>(ts: number, payload: Uint8Array, codec: Codec<T>): ReceivedItem<T> {
-    if (codec.validate === undefined) return new ReceivedItem(ts, payload, undefined, codec.decode(payload));
+    if (codec.validate === undefined || codec.check !== undefined) {
+      const value = codec.decode(payload);
+      codec.check?.(value);
+      return new ReceivedItem(ts, payload, undefined, value);
+    }
     codec.validate(payload);
     return new ReceivedItem(ts, payload, codec, undefined as T);
   }

@@ -5,7 +5,7 @@
 // gapless when a batch cannot be forwarded whole.
 import t from "tap";
 import { firstValueFrom, take, toArray } from "rxjs";
-import { CodecError, DuplicateTimestampError, PtsError, channelSubjects, decodeMessage, encodeMessage } from "../../../index.ts";
+import { type Codec, CodecError, DuplicateTimestampError, PtsError, channelSubjects, decodeMessage, encodeMessage } from "../../../index.ts";
 import type { LiveHeader, PutReply } from "../../../channels/remote/protocol.ts";
 import { ReceivedItem } from "../../../channels/receivedItem.ts";
 import { hostAndClient } from "./hostAndClient.ts";
@@ -68,6 +68,25 @@ t.test("receivedItem - a malformed payload is refused with CodecError, counted, 
   const reply = decodeMessage<PutReply>((await nc.request(subject, frame(11), { timeout: 5000 })).data).header;
   t.same(reply.failed?.map(([k, e]) => [k, e.code]), [[1, CodecError.code], [2, CodecError.code]], "acked: each malformed item is named with its code");
   t.same((await hosted.get(11, 14)).map((i) => i.ts), [11, 14]);
+});
+
+t.test("receivedItem - a codec's check still refuses a value that decodes", async (t) => {
+  const reported: unknown[] = [];
+  const { host, client, nc } = await hostAndClient(t, [], { onError: (err) => void reported.push(err) });
+  const even: Codec<number> = {
+    name: "even",
+    encode: (n) => Buffer.from(String(n)),
+    decode: (b) => Number(Buffer.from(b).toString()),
+    check: (n) => {
+      if (n % 2 !== 0) throw new CodecError("even", `${n} is odd`);
+    },
+  };
+  const hosted = await host.channel<number>("evens", { codec: even });
+  const payloads = [Buffer.from("3"), Buffer.from("4")];
+  nc.publish(channelSubjects(client.namespace, "evens").put, encodeMessage({ items: [[1, 1], [2, 1]] }, payloads));
+  t.same(await hosted.next(0, { timeoutMs: 10_000 }), { ts: 2, value: 4 }, "the even value is stored");
+  t.equal(reported.length, 1);
+  t.match(String(reported[0]), /3 is odd/, "the odd one is refused by the check");
 });
 
 t.test("receivedItem - byte retention counts the received bytes", async (t) => {
