@@ -24,7 +24,8 @@
  *   untimed burst of each first warms both up.
  * - get(ts) latency p50/p99, 1 in flight, vs raw request/reply of the same request and reply bytes.
  * - durable put, 64 producers (async loops on one connection) each awaiting an acknowledged put
- *   to a persist:"sync" channel (fsync'd through LRVM group commit before the ack) vs 64
+ *   to a persist:"sync" channel (before the ack, the host fdatasyncs the data file and commits
+ *   the index through LRVM group commit with its own fdatasync, the two at once) vs 64
  *   publishers each awaiting `js.publish` to a file-storage stream (JetStream acks once the
  *   message is written, without fsync: sync_interval defaults to 2 minutes).
  * Subjects and baselines run in alternating slices, so a burst of other load hits both alike.
