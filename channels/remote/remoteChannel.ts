@@ -58,7 +58,7 @@ export class RemoteChannel<T> implements Channel<T> {
    * server and the host a message and a reply each. Fire-and-forget puts are encoded straight
    * into their frame and return one shared settled promise.
    */
-  private readonly fired: PutFrame<T>;
+  private readonly fired: PutFrame<T> | undefined;
   private readonly acked = new Outbox<AckedPut>((batch) => void this.requestBatch(batch), () => this.frameLimit());
   /** A fire-and-forget publish that failed: the next put reports it. */
   private publishError: unknown;
@@ -73,7 +73,7 @@ export class RemoteChannel<T> implements Channel<T> {
   ) {
     this.subjects = channelSubjects(namespace, name);
     this.cachedStats = info.stats;
-    this.fired = new PutFrame(name, codec, (frame) => this.publishFrame(frame), () => this.frameLimit());
+    this.fired = options.ack === false ? new PutFrame(name, codec, (frame) => this.publishFrame(frame), () => this.frameLimit()) : undefined;
   }
 
   /** Finds a channel hosted anywhere on the namespace; ChannelNotFoundError when nobody answers. */
@@ -98,7 +98,7 @@ export class RemoteChannel<T> implements Channel<T> {
     try {
       if (!isTimestamp(at)) throw timestampError(at);
       this.codec.check?.(value);
-      if (this.options.ack !== false) return this.ackedPut(value, at);
+      if (this.fired === undefined) return this.ackedPut(value, at);
       if (this.publishError !== undefined) {
         // Reported once: the next put tries again, as a put after any other failure does.
         const err = this.publishError;
@@ -181,7 +181,7 @@ export class RemoteChannel<T> implements Channel<T> {
 
   /** Ends this handle's iterators (the runtime is stopping). */
   close(): void {
-    this.fired.flush();
+    this.fired?.flush();
     for (const it of this.iterators) void it.return();
   }
 
