@@ -14,11 +14,11 @@
  *                                                    sequence number seq, the next seq + 1, ...
  *   hosts  request {}                               reply { host, channels: ChannelStats[] }
  *
- * Batching (outbox.ts): a client gathers the puts made before the event loop turns into one
- * put message (acked puts into one request, fire-and-forget ones into one publish), and a
- * host gathers the items put meanwhile into one items message; frames are cut at 64 KiB and
- * never exceed max_payload. One message per item was measured at a quarter of raw publish
- * speed.
+ * Batching (outbox.ts, putFrame.ts): a client gathers the puts made before the event loop
+ * turns into one put message (acked puts into one request, fire-and-forget ones into one
+ * publish), and a host gathers the items put meanwhile into one items message; frames are
+ * cut at 64 KiB and never exceed max_payload. One message per item was measured at a quarter
+ * of raw publish speed.
  *
  * Sequence numbers: a host numbers the items it publishes 1, 2, 3, ... from its start, and
  * every get reply carries the number of the last item put so far (`seq`) and the host's id. A

@@ -24,6 +24,14 @@ import { ItemTooLargeError } from "../errors.ts";
 import { BATCH_BYTES } from "./outbox.ts";
 import { ITEM_OVERHEAD } from "./protocol.ts";
 
+/** The header around the items list (protocol.ts, put): {"items":[ ... ]}. */
+const HEADER_OPEN = Buffer.from('{"items":[', "latin1");
+const HEADER_CLOSE = Buffer.from("]}", "latin1");
+const COMMA = 0x2c;
+const OPEN_BRACKET = 0x5b;
+const CLOSE_BRACKET = 0x5d;
+const DIGIT_0 = 0x30;
+
 export class PutFrame<T> {
   /** The payloads of the frame being built; copied into each frame, so it is reused. */
   private readonly body = Buffer.allocUnsafe(BATCH_BYTES);
@@ -106,13 +114,6 @@ export class PutFrame<T> {
     this.send(encodeMessage({ items: [[ts, payload.byteLength]] }, [payload]));
   }
 }
-
-const HEADER_OPEN = Buffer.from('{"items":[', "latin1");
-const HEADER_CLOSE = Buffer.from("]}", "latin1");
-const COMMA = 0x2c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const DIGIT_0 = 0x30;
 
 /** Writes n (a small non-negative integer) in decimal at `at`; returns where it ends. */
 function writeDigits(target: Buffer, at: number, n: number): number {
