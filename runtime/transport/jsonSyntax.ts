@@ -3,7 +3,7 @@
  * fatal UTF-8 decoding would accept it, without building the value.
  *
  * A host stores a remote put's JSON payload as its bytes and decodes it when someone reads it
- * (channels/remote/receivedItem.ts); this check is what lets it refuse a malformed payload at
+ * (channels/receivedItem.ts); this check is what lets it refuse a malformed payload at
  * the put, as decoding did, for a fraction of the cost: the reading of the transport bench
  * (~90 bytes) checks in about a third of the time decoding takes, with no allocation.
  *
