@@ -32,7 +32,7 @@ export function samplesWriter(name: string, help: string, type: "counter" | "gau
     let out = head;
     for (const [labels, value] of samples) {
       const pairs = labelPairs(labels);
-      out += `${name}${pairs === "" ? "" : `{${pairs}}`} ${number(value)}\n`;
+      out += `${name}${pairs === "" ? "" : `{${pairs}}`} ${formatValue(value)}\n`;
     }
     return out;
   };
@@ -48,7 +48,7 @@ export function histogramWriter(name: string, help: string): (samples: Histogram
     for (const [labels, h] of samples) {
       let start = starts.get(h.bounds);
       if (start === undefined) {
-        start = [...h.bounds.map((b) => `${name}_bucket{le="${number(b)}"`), `${name}_bucket{le="+Inf"`];
+        start = [...h.bounds.map((b) => `${name}_bucket{le="${formatValue(b)}"`), `${name}_bucket{le="+Inf"`];
         starts.set(h.bounds, start);
       }
       // The series' own labels are formatted once, not once per bucket.
@@ -60,10 +60,18 @@ export function histogramWriter(name: string, help: string): (samples: Histogram
         out += `${start[i]}${end}${cumulative}\n`;
       }
       const own = pairs === "" ? " " : `{${pairs}} `;
-      out += `${name}_sum${own}${number(h.sum)}\n${name}_count${own}${h.count}\n`;
+      out += `${name}_sum${own}${formatValue(h.sum)}\n${name}_count${own}${h.count}\n`;
     }
     return out;
   };
+}
+
+/**
+ * A family of one series without labels, up to its value: `# HELP …\n# TYPE …\nname `; the
+ * caller appends the value (`formatValue`) and "\n".
+ */
+export function singleSeriesStart(name: string, help: string, type: "counter" | "gauge"): string {
+  return `${header(name, help, type)}${name} `;
 }
 
 function header(name: string, help: string, type: string): string {
@@ -81,7 +89,8 @@ function escape(value: string): string {
   return /[\\"\n]/.test(value) ? value.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n") : value;
 }
 
-function number(value: number): string {
+/** A sample value as Prometheus spells it. */
+export function formatValue(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";
