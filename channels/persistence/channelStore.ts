@@ -94,8 +94,11 @@ export class ChannelStore {
       if (upgrade) index.upgrade(entry.watermark);
       else if (index.durable < entry.watermark) {
         const torn = tornAt(file, index);
-        if (torn === undefined) await file.sync();
-        else {
+        if (torn === undefined) {
+          // Intact, and on disk once synced: the mark moves up, so that later opens skip the check.
+          await file.sync();
+          index.setDurable(entry.watermark);
+        } else {
           report.cutBytes += entry.watermark - torn;
           for (let i = index.count - 1; i >= 0; i--) if (index.refAt(i).offset >= torn) index.remove(i);
           file.cut(torn);

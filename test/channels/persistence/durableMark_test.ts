@@ -97,10 +97,14 @@ t.test("durable mark - intact records past the mark are kept, and nothing is rep
   const dir = dataDir(t);
   await storeOfTen(dir);
   await markAt(dir, 6);
-  const { tss, reports, corrupt } = await reopen(t, dir);
+  const { rt, tss, reports, corrupt } = await reopen(t, dir);
   t.same(tss, upTo(ITEMS));
   t.same(reports, []);
   t.equal(corrupt, 0);
+  await rt.stop();
+  const m = await mapStore(dir);
+  t.equal(m.index.durable, m.meta.files()[0].watermark, "checked and synced at open: the mark moved up to the watermark");
+  await m.rvm.close();
 });
 
 t.test("durable mark - records past the mark that never reached the disk are cut as a torn tail, not reported as damage", async (t) => {
