@@ -32,6 +32,12 @@ export type History = { ms?: number; bytes?: number };
 
 type StoreFile = { n: number; data: DataFile; index: FileIndex };
 
+/**
+ * The largest batch synced while its commit runs. Checking its records at open took about
+ * 5 ms per MiB here (60 MiB: 0.34 s, against 0.04 s for a reopen with nothing to check).
+ */
+const OVERLAP_BYTES = 1024 * 1024;
+
 /** The largest span of a data file read in one go by a range query. */
 const MAX_SPAN_READ = 16 * 1024 * 1024;
 
@@ -43,7 +49,7 @@ type Run = { file: StoreFile; entries: Buffer };
  * `appends`: the batch is in strictly increasing time order and newer than everything stored,
  * so its entries go at the ends of the indexes in bulk, with no lookup per item.
  */
-export type WritePlan = { store: ChannelStore; runs: Run[]; created: StoreFile[]; grown: StoreFile[]; appends: boolean; lastTs: number };
+export type WritePlan = { store: ChannelStore; runs: Run[]; created: StoreFile[]; grown: StoreFile[]; appends: boolean; lastTs: number; bytes: number };
 
 export type OpenReport = { cutBytes: number; orphans: number };
 
@@ -279,7 +285,7 @@ export class ChannelStore {
    * same ts.
    */
   async write(chunks: readonly RecordChunk[]): Promise<WritePlan> {
-    const plan: WritePlan = { store: this, runs: [], created: [], grown: [], appends: true, lastTs: -1 };
+    const plan: WritePlan = { store: this, runs: [], created: [], grown: [], appends: true, lastTs: -1, bytes: 0 };
     let last = this.newestTs() ?? -1;
     let left = 0;
     for (const c of chunks) left += c.count;
@@ -297,6 +303,7 @@ export class ChannelStore {
         plan.runs.push({ file, entries: sealed.count === max ? entries : entries.subarray(0, sealed.count * ENTRY_SIZE) });
         if (!sealed.ascending) plan.appends = false;
         last = plan.lastTs = sealed.lastTs;
+        plan.bytes += sealed.end - at;
         at = sealed.end;
         inChunk -= sealed.count;
         left -= sealed.count;
@@ -313,10 +320,12 @@ export class ChannelStore {
   /**
    * Whether the plan may be synced while its transaction commits (format.ts, section 5): appends
    * only (nothing stored is replaced), to files that exist, dropping no history. A crash can
-   * then drop the batch whole and nothing else.
+   * then drop the batch whole and nothing else. At most OVERLAP_BYTES, too: the next open
+   * checks what lies past the durable mark, and a batch that large syncs for far longer than
+   * its commit takes, so overlapping would save it little.
    */
   overlappable(plan: WritePlan, history: History | undefined): boolean {
-    return plan.appends && plan.created.length === 0 && this.expired(history, Math.max(plan.lastTs, this.newestTs() ?? 0)).length === 0;
+    return plan.appends && plan.bytes <= OVERLAP_BYTES && plan.created.length === 0 && this.expired(history, Math.max(plan.lastTs, this.newestTs() ?? 0)).length === 0;
   }
 
   /** Step 3: the byte ranges of index entries, watermarks, file table and history drops. */

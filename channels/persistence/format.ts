@@ -90,7 +90,8 @@
  *    in one of two orders. Either way its operations resolve only after both the data
  *    fdatasync and the LRVM commit have completed.
  *   ORDERED (a batch that moves a cursor, writes one operation into several channels, creates
- *   a data file, inserts out of time order or replaces a stored ts, or drops history):
+ *   a data file, inserts out of time order or replaces a stored ts, drops history, or writes
+ *   more than 1 MiB to a channel, which bounds what open checks past a durable mark):
  *   (a) records are written at the file's watermark (over any garbage left by a crash);
  *   (b) each data file written is fdatasync'ed (and the channel directory fsync'ed when a file
  *       was created);

@@ -93,6 +93,22 @@ t.test("durable mark - a sync put's batch is overlapped: the mark is the end of 
   await m.rvm.close();
 });
 
+t.test("durable mark - a batch of more than 1 MiB is synced before its commit: nothing past the mark", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir });
+  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "checkpoint", everyMs: 3_600_000 } });
+  const big = "x".repeat(2048);
+  await ch.put(big, 1);
+  await rt.checkpoint(); // creates the data file: ordered
+  for (let ts = 2; ts <= 1000; ts++) await ch.put(big, ts);
+  await rt.checkpoint(); // ~2 MiB of appends to the file
+  await rt.stop();
+  const m = await mapStore(dir);
+  t.equal(m.index.count, 1000);
+  t.equal(m.index.durable, m.meta.files()[0].watermark, "the large batch was ordered");
+  await m.rvm.close();
+});
+
 t.test("durable mark - intact records past the mark are kept, and nothing is reported", async (t) => {
   const dir = dataDir(t);
   await storeOfTen(dir);
