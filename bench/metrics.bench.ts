@@ -30,6 +30,10 @@
  * figure, the pipeline with metrics served but never scraped, tells the per-item cost (the
  * histograms) from the scrapes' cost.
  *
+ * CPU per scrape: the CPU time one scrape costs this process, measured apart from any rate
+ * (scrapeCpu below), so that what a scrape costs can be told even when this shared machine's
+ * load moves the ratios above by more than that.
+ *
  * Each scenario is reported twice: per second of wall time, and per second of this process's
  * CPU time (process.cpuUsage, every thread, the metrics server's work included). On this
  * 2-core machine shared with other jobs (load averages of 7 and more) the wall-time ratios of
@@ -53,6 +57,9 @@ const PIPELINE_MS = Number(process.env.PTS_BENCH_MS ?? 1500);
 const AHEAD = 16;
 const FEED_YIELD_EVERY = 64;
 const SCRAPE_MS = 100;
+const LIGHT_ITEMS = 5000;
+const SCRAPE_WINDOW_MS = 1000;
+const SCRAPE_WINDOWS = 15;
 const T0 = 1_764_000_000_000_000;
 const STEP = 10;
 
@@ -213,9 +220,11 @@ class NoopActuator extends BaseActuator<number> {
   }
 }
 
-/** Items per second through the light pipeline, fed as fast as it takes them. */
-async function pipelineRate(metrics: Mode): Promise<Rate> {
-  const { rt, done } = await startRuntime(metrics);
+/**
+ * The light pipeline on `rt`, fed as fast as it takes items, `limit` of them at most; `finished()`
+ * counts the items done, `stop()` stops it and checks that it dropped and failed nothing.
+ */
+async function lightPipeline(rt: Runtime, limit = Infinity): Promise<{ finished: () => number; stop: () => Promise<void> }> {
   let finished = 0;
   let stopped = false;
   let wake: (() => void) | undefined;
@@ -228,7 +237,7 @@ async function pipelineRate(metrics: Mode): Promise<Rate> {
       sources: (ch) => ({
         start: () => {
           feeding = (async () => {
-            for (let seq = 0; !stopped; seq++) {
+            for (let seq = 0; !stopped && seq < limit; seq++) {
               while (!stopped && seq - finished >= AHEAD) await new Promise<void>((resolve) => (wake = resolve));
               if (stopped) break;
               await ch.put(seq, now());
@@ -255,17 +264,67 @@ async function pipelineRate(metrics: Mode): Promise<Rate> {
       wake?.();
     },
   });
-  while (finished < 1000) await sleep(5);
+  return {
+    finished: () => finished,
+    stop: async () => {
+      await running.stop();
+      const s = running.stats().stages;
+      if (s.prioritize.dropped.stale + s.prioritize.dropped.shed > 0 || s.process.errors > 0) throw new Error(`metrics bench: the light pipeline dropped or failed items: ${JSON.stringify(s)}`);
+    },
+  };
+}
+
+/** Items per second through the light pipeline, fed as fast as it takes them. */
+async function pipelineRate(metrics: Mode): Promise<Rate> {
+  const { rt, done } = await startRuntime(metrics);
+  const pipeline = await lightPipeline(rt);
+  while (pipeline.finished() < 1000) await sleep(5);
   gc();
-  const from = finished;
+  const from = pipeline.finished();
   const rates = measure();
   await sleep(PIPELINE_MS);
-  const rate = rates(finished - from);
-  await running.stop();
-  const s = running.stats().stages;
+  const rate = rates(pipeline.finished() - from);
+  await pipeline.stop();
   await done();
-  if (s.prioritize.dropped.stale + s.prioritize.dropped.shed > 0 || s.process.errors > 0) throw new Error(`metrics bench: the light pipeline dropped or failed items: ${JSON.stringify(s)}`);
   return rate;
+}
+
+/**
+ * CPU time per scrape, in µs: on one runtime whose light pipeline has run LIGHT_ITEMS items and
+ * rests, this process's CPU time over SCRAPE_WINDOW_MS with the scraper on, less that over the
+ * same time with it off (the windows alternating, SCRAPE_WINDOWS pairs; the median of the pairs'
+ * differences), divided by the scrapes in the window. It does not depend on the throughput
+ * figures' rates, which the load of this shared machine moves by far more than a scrape costs.
+ */
+async function scrapeCpu(): Promise<number> {
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  const pipeline = await lightPipeline(rt, LIGHT_ITEMS);
+  while (pipeline.finished() < LIGHT_ITEMS) await sleep(5);
+  await pipeline.stop();
+  const url = rt.metricsAddress!.url;
+  await scraper.attach(url);
+  const perScrape: number[] = [];
+  for (let w = 0; w <= SCRAPE_WINDOWS; w++) {
+    say(`CPU per scrape: window pair ${w}/${SCRAPE_WINDOWS}`);
+    const cpu = { on: 0, off: 0 };
+    let scrapes = 0;
+    for (const side of w % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+      scraper.target(side === "on" ? url : undefined);
+      await sleep(SCRAPE_MS);
+      const before = side === "on" ? await scraper.count() : 0;
+      const from = process.cpuUsage();
+      await sleep(SCRAPE_WINDOW_MS);
+      const used = process.cpuUsage(from);
+      cpu[side] = used.user + used.system;
+      if (side === "on") scrapes = (await scraper.count()) - before;
+    }
+    // The first pair warms up.
+    if (w > 0 && scrapes > 0) perScrape.push((cpu.on - cpu.off) / scrapes);
+  }
+  scraper.target(undefined);
+  await rt.stop();
+  if (perScrape.length < SCRAPE_WINDOWS) throw new Error("metrics bench: a scraped window saw no scrape");
+  return quantile(perScrape, 0.5);
 }
 
 /** Metrics on and off, RUNS times each after a warm-up of each, alternating which goes first; medians. */
@@ -304,6 +363,7 @@ try {
   figures(`light pipeline (sense, prioritize, process, no-op actuator), metrics on and scraped every ${SCRAPE_MS} ms vs off`, await onOff("pipeline", pipelineRate), "ratio >= 0.95");
   // Where the cost is: the same with metrics served but never scraped (the per-item cost alone).
   figures("light pipeline, metrics on but not scraped vs off", await onOff("pipeline, unscraped", pipelineRate, "unscraped"), null);
+  figure({ bench, figure: "CPU per scrape of the light pipeline's runtime at rest", value: await scrapeCpu(), unit: "µs", baseline: null, target: null });
 } finally {
   await scraper.close();
 }
