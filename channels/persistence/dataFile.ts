@@ -7,6 +7,7 @@
  * caller has made the LRVM state durable; `rewind()` forgets an uncommitted tail after a
  * failed batch. `durable` is how many bytes an fdatasync that completed has covered: never
  * more than what lies on disk, as the bytes past the watermark it may cover are written over.
+ * Small writes are preceded by zeros written ahead (`zeroAhead`), which close() and open() cut.
  *
  * Guarantees: `read` returns a record's payload only when its magic, length, timestamp and
  * checksum all match what the index says; otherwise it returns undefined (damage).
@@ -28,6 +29,9 @@ const SMALL_WRITE = 64 * 1024;
 const FAST_SYNC_MS = 1;
 /** How long the last data-file fdatasync took: a property of the disk, shared by every file. */
 let lastSyncMs = 0;
+/** Zeros written ahead of small writes at a time (see DataFile.zeroAhead). */
+const ZERO_AHEAD = 1024 * 1024;
+let zeros: Buffer | undefined;
 
 function writeAt(fd: number, bytes: Buffer, from: number, length: number, position: number): Promise<number> {
   return new Promise((resolve, reject) => fs.write(fd, bytes, from, length, position, (err, n) => (err ? reject(err) : resolve(n))));
@@ -42,6 +46,7 @@ export class DataFile {
     public end: number,
   ) {
     this.durable = watermark;
+    this.zeroedTo = watermark;
   }
 
   /** Bytes written since the last fdatasync. */
@@ -52,14 +57,20 @@ export class DataFile {
    */
   durable: number;
 
-  /** Opens (creating if needed) and cuts everything past the watermark; returns the bytes cut. */
+  /** The file is written (zeros, at least) up to here: a record below it does not change the file's size. */
+  private zeroedTo: number;
+
+  /**
+   * Opens (creating if needed) and cuts everything past the watermark; returns the bytes cut,
+   * not counting a tail of zeros (written ahead, see write()), which holds nothing.
+   */
   static open(n: number, path: string, watermark: number): { file: DataFile; cut: number } {
     const fd = fs.openSync(path, fs.constants.O_RDWR | fs.constants.O_CREAT, 0o644);
     const size = fs.fstatSync(fd).size;
     let cut = 0;
     if (size > watermark) {
+      if (!zerosFrom(fd, watermark, size)) cut = size - watermark;
       fs.ftruncateSync(fd, watermark);
-      cut = size - watermark;
     }
     // A file shorter than its watermark lost committed bytes: reads past its end report damage.
     return { file: new DataFile(n, path, fd, watermark, watermark), cut };
@@ -72,6 +83,7 @@ export class DataFile {
    */
   async write(bytes: Buffer, from: number, to: number): Promise<void> {
     const small = to - from <= SMALL_WRITE;
+    if (small && this.end + to - from > this.zeroedTo) this.zeroAhead();
     for (let at = from; at < to; ) {
       const n = small ? fs.writeSync(this.fd, bytes, at, to - at, this.end + at - from) : await writeAt(this.fd, bytes, at, to - at, this.end + at - from);
       if (n === 0) throw new Error(`short write to ${this.path}: ${at - from} of ${to - from} bytes (disk full?)`);
@@ -79,6 +91,27 @@ export class DataFile {
     }
     this.end += to - from;
     this.unsynced += to - from;
+  }
+
+  /**
+   * Writes ZERO_AHEAD bytes of zeros past `end`. An fdatasync after an append that grows the
+   * file must commit the filesystem's journal (the new size and blocks); one after a write
+   * over blocks already there need not, and the small writes of sync puts then sync faster
+   * (sync puts at 64 producers: 1.13 to 1.27 times as many in interleaved runs here; a lone
+   * producer and remote durable puts unchanged). The zeros reach
+   * the disk with the next fdatasync, once per ZERO_AHEAD bytes, which therefore goes through
+   * the thread pool. Bytes past the watermark are cut at open (zeros silently) and at close.
+   */
+  private zeroAhead(): void {
+    const from = Math.max(this.zeroedTo, this.end);
+    zeros ??= Buffer.alloc(ZERO_AHEAD);
+    for (let at = 0; at < ZERO_AHEAD; ) {
+      const n = fs.writeSync(this.fd, zeros, at, ZERO_AHEAD - at, from + at);
+      if (n === 0) return; // disk full: the records' own write reports it
+      at += n;
+    }
+    this.zeroedTo = from + ZERO_AHEAD;
+    this.unsynced += ZERO_AHEAD;
   }
 
   /**
@@ -119,7 +152,7 @@ export class DataFile {
   /** Cuts the file at `to` (an open-time repair, format.ts section 4): its new watermark and end. */
   cut(to: number): void {
     fs.ftruncateSync(this.fd, to);
-    this.watermark = this.end = this.durable = to;
+    this.watermark = this.end = this.durable = this.zeroedTo = to;
   }
 
   commit(): void {
@@ -158,9 +191,23 @@ export class DataFile {
     return bytes;
   }
 
+  /** Closes the file, without the zeros written ahead past its watermark. */
   close(): void {
+    if (this.zeroedTo > this.watermark) fs.ftruncateSync(this.fd, this.watermark);
     fs.closeSync(this.fd);
   }
+}
+
+/** Whether bytes [from, to) of the file are all zero, read a block at a time. */
+function zerosFrom(fd: number, from: number, to: number): boolean {
+  const block = Buffer.allocUnsafe(Math.min(ZERO_AHEAD, to - from));
+  for (let at = from; at < to; ) {
+    const n = fs.readSync(fd, block, 0, Math.min(block.byteLength, to - at), at);
+    if (n === 0) return true;
+    for (let i = 0; i < n; i++) if (block[i] !== 0) return false;
+    at += n;
+  }
+  return true;
 }
 
 /**

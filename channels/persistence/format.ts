@@ -14,7 +14,8 @@
  *
  * An item is a RECORD in a data file. An item is COMMITTED when the LRVM transaction that
  * holds its index entry and the watermark past its record has committed. Only committed items
- * exist: bytes past a file's watermark are garbage and are cut off when the channel opens.
+ * exist: bytes past a file's watermark are garbage and are cut off when the channel opens (a
+ * tail of zeros, written ahead of small appends to spare fdatasync a size change, silently).
  * A data file is closed to appends (ROLLED) once it holds IDX_CAPACITY items or
  * FILE_ROLL_BYTES bytes; history retention drops whole data files, oldest first.
  *

@@ -4,9 +4,10 @@
  * never reached the disk. These tests build such states on disk, through the LRVM itself (a
  * SIGKILL cannot: the page cache survives it), and show that reopening keeps every item below
  * the mark and every intact one past it, and cuts a torn tail cleanly, with everything after
- * it. They also pin the upgrade of a version 1 store and the refusal of an unknown version.
+ * it. They also pin the upgrade of a version 1 store and the refusal of an unknown version,
+ * and the zeros a data file holds past its records while it runs (dataFile.ts, zeroAhead).
  */
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -168,6 +169,26 @@ t.test("durable mark - a garbled record below the mark stays damage: skipped and
   t.same(tss, upTo(ITEMS).filter((ts) => ts !== 3));
   t.match(reports.join("\n"), /PTS_STORE_CORRUPT: .*ts 3 .*damaged/);
   t.notMatch(reports.join("\n"), /uncommitted bytes cut/);
+});
+
+t.test("zeros written ahead - a running store's data file runs past its records; a stop cuts them; open cuts them silently", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir });
+  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
+  for (let ts = 1; ts <= ITEMS; ts++) await ch.put(payload(ts), ts);
+  const dataPath = join(dir, "channels", nameToken(CHANNEL), dataFileName(1));
+  const written = ch.stats().stored!.bytes;
+  t.ok(statSync(dataPath).size > written, "zeros lie past the records while the store runs");
+  await rt.stop();
+  t.equal(statSync(dataPath).size, written, "a stop cuts them");
+  // What a crash leaves: zeros past the watermark.
+  const fd = openSync(dataPath, "r+");
+  ftruncateSync(fd, written + 4096);
+  closeSync(fd);
+  const { tss, reports } = await reopen(t, dir);
+  t.same(tss, upTo(ITEMS));
+  t.same(reports, [], "zeros hold nothing: no report");
+  t.equal(statSync(dataPath).size, written, "and they are cut");
 });
 
 t.test("durable mark - a version 1 store is upgraded at open: its watermark is its durable mark", async (t) => {
