@@ -17,11 +17,12 @@
  *
  * A remote put arrives as bytes (putReceived): unless a persist trigger must see the value,
  * those bytes become its record as they are, and the window holds them undecoded until a read.
+ * Records read back from disk are decoded only when read, so a remote read sends them as they are.
  *
  * Guarantees: a put that resolved in sync mode survives any crash; a duplicate timestamp is
  * detected against memory, pending items and disk alike; every read decodes what it returns.
  */
-import { ChannelClosedError, DuplicateTimestampError, ItemTooLargeError, StoreFullError } from "./errors.ts";
+import { DuplicateTimestampError, StoreFullError } from "./errors.ts";
 import { type Cursor, type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
 import type { ChannelStore, History, StoredItem } from "./persistence/channelStore.ts";
 import type { Journal, StoreWrite } from "./persistence/journal.ts";
@@ -29,8 +30,8 @@ import { PendingLog } from "./persistence/pendingLog.ts";
 import { recordChunk } from "./persistence/recordChunk.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { Bound, ChannelStats, DuplicatePolicy, Item, PersistHandler, PersistOptions } from "./types.ts";
-import { Backoff, type Codec, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";
-import { ReceivedItem, opened } from "./receivedItem.ts";
+import { Backoff, type Codec, encodedSize } from "../runtime/index.ts";
+import { ReceivedItem } from "./receivedItem.ts";
 import { MAX_CONSUMERS } from "./persistence/format.ts";
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -103,44 +104,17 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     this.floor = oldestKept !== undefined && oldestStored !== undefined && oldestStored < oldestKept ? oldestKept : 0;
   }
 
-  override put(value: T, ts: number): Promise<void> {
-    let size: number;
-    try {
-      size = this.admit(value, ts);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    return this.putAdmitted({ ts, value }, size, undefined);
-  }
-
-  /** Received bytes are stored as they came unless a persist trigger must see the value first. */
-  override get keepsReceived(): boolean {
+  /**
+   * A remote put's bytes become its record as they came, and the window holds them undecoded
+   * until a read (a host spent about a tenth of a durable round decoding each item and
+   * encoding it again), unless a persist trigger must see the value.
+   */
+  override keepsReceived(): boolean {
     return this.persistHandlers.length === 0;
   }
 
-  /**
-   * A remote put, as the bytes its value came in: checked (the codec's validate, or a decode),
-   * then those bytes are its record, and the window holds them undecoded until a read. A host
-   * spent about a tenth of a durable round decoding each item and encoding it again.
-   */
-  override putReceived(ts: number, payload: Uint8Array): Promise<void> {
-    if (!this.keepsReceived) return super.putReceived(ts, payload);
-    let item: ReceivedItem<T>;
-    let size: number;
-    try {
-      item = ReceivedItem.accept(ts, payload, this.codec);
-      size = this.admitBytes(ts, payload.byteLength);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-    const latency = this.putLatency;
-    if (latency === undefined) return this.putAdmitted(item, size, payload);
-    const started = performance.now();
-    return this.putAdmitted(item, size, payload).then(() => latency.observe((performance.now() - started) / 1000));
-  }
-
   /** Stores an admitted item; `payload` is its record's payload when at hand, else it is encoded here. */
-  private putAdmitted(item: Item<T>, size: number, payload: Uint8Array | undefined): Promise<void> {
+  protected override putAdmitted(item: Item<T>, size: number, payload: Uint8Array | undefined): Promise<void> {
     const ts = item.ts;
     if (this.mode === "checkpoint") {
       try {
@@ -193,15 +167,6 @@ export class PersistentChannel<T> extends HostedChannel<T> {
       },
       failed: () => this.inflight.delete(ts),
     };
-  }
-
-  /** admit() for a value that came as `bytes` encoded bytes (already checked by the codec). */
-  private admitBytes(ts: number, bytes: number): number {
-    if (this.closed) throw new ChannelClosedError(this.name);
-    if (!isTimestamp(ts)) throw timestampError(ts);
-    if (!this.measure) return 0;
-    if (bytes > this.retention.bytes!) throw new ItemTooLargeError(this.name, bytes, this.retention.bytes!);
-    return bytes;
   }
 
   /** For a timestamp already held: throws (reject) or returns true when the put is dropped (keep-first). */
@@ -289,30 +254,34 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     if (next !== undefined) this.floor = Math.max(this.floor, next);
   }
 
-  override at(ts: number): Item<T> | undefined {
-    if (ts >= this.floor) return opened(this.index.at(ts));
+  override storedAt(ts: number): Item<T> | undefined {
+    if (ts >= this.floor) return this.index.at(ts);
     const stored = this.pending.at(ts) ?? this.flushing?.at(ts) ?? this.store.at(ts);
-    return stored && this.decode(stored.ts, stored.payload);
+    return stored && ReceivedItem.stored(stored.ts, stored.payload, this.codec);
   }
 
-  override oldestItem(): Item<T> | undefined {
-    if (this.floor === 0) return opened(this.index.oldest());
-    return this.firstAfter(-1);
+  override storedOldest(): Item<T> | undefined {
+    if (this.floor === 0) return this.index.oldest();
+    return this.storedFirstAfter(-1);
   }
 
-  override newestItem(): Item<T> | undefined {
-    return opened(this.index.newest()) ?? this.decodeStored(this.store.newestTs());
+  override storedNewest(): Item<T> | undefined {
+    const newest = this.index.newest();
+    if (newest !== undefined) return newest;
+    const ts = this.store.newestTs();
+    const stored = ts === undefined ? undefined : this.store.at(ts);
+    return stored && ReceivedItem.stored(stored.ts, stored.payload, this.codec);
   }
 
-  override firstAfter(afterTs: number): Item<T> | undefined {
-    if (afterTs + 1 >= this.floor) return opened(this.index.firstAfter(afterTs));
+  override storedFirstAfter(afterTs: number): Item<T> | undefined {
+    if (afterTs + 1 >= this.floor) return this.index.firstAfter(afterTs);
     // At equal timestamps the newer copy wins: pending, then flushing, then the store.
     let best = this.pending.firstAfter(afterTs);
     const f = this.flushing?.firstAfter(afterTs);
     if (f && (!best || f.ts < best.ts)) best = f;
     const stored = this.store.firstAfter(afterTs);
     if (stored && (!best || stored.ts < best.ts)) best = stored;
-    return best && this.decode(best.ts, best.payload);
+    return best && ReceivedItem.stored(best.ts, best.payload, this.codec);
   }
 
   protected override rangeTs(lo: number, hi: number): Item<T>[] {
@@ -320,7 +289,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     const top = Math.min(hi, this.floor - 1);
     const old = this.store.range(lo, top);
     const extra = [...(this.flushing?.range(lo, top) ?? []), ...this.pending.range(lo, top)];
-    const merged = (extra.length === 0 ? old : mergeUnique(old, extra)).map((s) => this.decode(s.ts, s.payload));
+    const merged = (extra.length === 0 ? old : mergeUnique(old, extra)).map((s): Item<T> => ReceivedItem.stored(s.ts, s.payload, this.codec));
     return hi >= this.floor ? merged.concat(super.rangeTs(this.floor, hi)) : merged;
   }
 
@@ -337,7 +306,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   }
 
   override stats(): ChannelStats {
-    return { ...super.stats(), oldest: this.oldestItem()?.ts, stored: { items: this.store.count, bytes: this.store.bytes, corrupt: this.store.corrupt, pending: this.pending.size + (this.flushing?.size ?? 0) + this.inflight.size } };
+    return { ...super.stats(), oldest: this.storedOldest()?.ts, stored: { items: this.store.count, bytes: this.store.bytes, corrupt: this.store.corrupt, pending: this.pending.size + (this.flushing?.size ?? 0) + this.inflight.size } };
   }
 
   /** Checkpoints, waits for durable writes, then closes the store. */
@@ -352,12 +321,6 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     this.close();
     await this.journal.settle();
     await this.store.close();
-  }
-
-  private decodeStored(ts: number | undefined): Item<T> | undefined {
-    if (ts === undefined) return undefined;
-    const stored = this.store.at(ts);
-    return stored && this.decode(stored.ts, stored.payload);
   }
 
   private decode(ts: number, payload: Uint8Array): Item<T> {

@@ -1,10 +1,12 @@
 /**
- * ReceivedItem: an item stored as the bytes it arrived in (a remote put at the host), its
- * value decoded on its first read.
+ * ReceivedItem: an item held as its codec's bytes (a remote put at the host, or a record read
+ * back from disk), its value decoded on its first read.
  *
  * A feed that nobody reads on the host never pays for decoding: a host spent about a third of
  * its CPU decoding the JSON of fire-and-forget puts that it only stored and forwarded live.
- * The bytes also serve the live message and get replies, with no second encoding.
+ * The bytes also serve the live message and get replies, with no second encoding, and a
+ * remote read takes items as stored (HostedChannel's stored accessors), so serving it decodes
+ * nothing.
  *
  * @example
  *   const item = ReceivedItem.accept(ts, payload, jsonCodec);   // throws CodecError for bad bytes
@@ -49,7 +51,12 @@ export class ReceivedItem<T> implements Item<T> {
     return new ReceivedItem(ts, payload, codec, undefined as T);
   }
 
-  /** The bytes it was received as: its codec's encoding of its value. */
+  /** An item for bytes that were accepted when put (a stored record), decoded when opened. */
+  static stored<T>(ts: number, payload: Uint8Array, codec: Codec<T>): ReceivedItem<T> {
+    return new ReceivedItem(ts, payload, codec, undefined as T);
+  }
+
+  /** Its codec's encoding of its value, as received or stored. */
   get payload(): Uint8Array {
     return this.#payload;
   }

@@ -8,8 +8,10 @@
  *
  * Puts come in batches (protocol.ts): the header is decoded once and the items are put in a
  * tight loop, so the items of one batch reach a sync channel's journal together and share
- * its group commits. A memory channel stores each item as its received bytes, decoded only
- * when read (channels/receivedItem.ts). Items are published live in batches too, in put
+ * its group commits. A channel stores each item as its received bytes, decoded only when
+ * read on the host (channels/receivedItem.ts), unless a persist trigger must see its value.
+ * Remote reads are served from items as stored: a remotely put item goes out as the bytes it
+ * came in, and serving a read decodes nothing. Items are published live in batches too, in put
  * order, each numbered; a remote put's payload is published as received, not encoded again,
  * and a put batch whose items all became visible at once, in order, is forwarded as its own
  * frame with host and seq added (no per-item work for the live message).
@@ -27,7 +29,7 @@ import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
 import { ReceivedItem } from "../receivedItem.ts";
 import type { Item } from "../types.ts";
-import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, frameItems, unframePut } from "./protocol.ts";
+import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, unframePut } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
 import { toWire } from "./wireErrors.ts";
 
@@ -54,8 +56,8 @@ type Served = {
   batchShown: number;
   batchSeq: number;
   /**
-   * A channel that decodes remote puts (persistence), the put being made now (two fields, not
-   * an object per put): a put published at once finds its bytes here.
+   * A channel that decodes remote puts (one with a persist trigger), the put being made now
+   * (two fields, not an object per put): a put published at once finds its bytes here.
    */
   incomingValue: unknown;
   incomingPayload: Uint8Array | undefined;
@@ -137,21 +139,18 @@ export class ChannelHost {
 
   private async onGet(s: Served, data: Uint8Array): Promise<Uint8Array> {
     const h = s.hosted;
-    const encode = (item: Item<unknown>) => this.payloadOf(s, item);
     try {
       const req = decodeMessage<GetRequest>(data).header;
       if (req.read) h.gets++;
       switch (req.op) {
-        case "at": {
-          const item = typeof req.at === "number" ? h.at(req.at) : req.at === "newest" ? h.newestItem() : h.oldestItem();
-          return frameItems({ seq: s.seq, host: this.hostId }, item ? [item] : [], encode);
-        }
+        case "at":
+          return this.single(s, typeof req.at === "number" ? h.storedAt(req.at) : req.at === "newest" ? h.storedNewest() : h.storedOldest());
         case "range": {
-          const all = h.range(req.lo, req.hi);
+          const all = h.storedRange(req.lo, req.hi);
           const page: Encoded[] = [];
           let bytes = 0;
           for (const item of all) {
-            const payload = encode(item);
+            const payload = this.payloadOf(s, item);
             const size = payload.byteLength + 24;
             if (page.length > 0 && bytes + size > req.maxBytes) break;
             page.push({ ts: item.ts, payload });
@@ -159,14 +158,12 @@ export class ChannelHost {
           }
           return frameEncoded({ seq: s.seq, host: this.hostId, more: page.length < all.length }, page);
         }
-        case "after": {
-          const item = h.firstAfter(req.after);
-          return frameItems({ seq: s.seq, host: this.hostId }, item ? [item] : [], encode);
-        }
+        case "after":
+          return this.single(s, h.storedFirstAfter(req.after));
         case "next":
-          return await this.waiting(s, () => h.nextAfter(req.after, req.waitMs, undefined));
+          return await this.waiting(s, () => h.storedNextAfter(req.after, req.waitMs, undefined));
         case "take":
-          return await this.waiting(s, () => h.take(h.consumer(req.consumer, req.from), req.waitMs));
+          return await this.waiting(s, () => h.storedTake(h.consumer(req.consumer, req.from), req.waitMs));
         case "commit":
           await h.commitCursor(req.consumer, req.ts);
           return encodeMessage({});
@@ -176,10 +173,14 @@ export class ChannelHost {
     }
   }
 
+  /** A reply of at most one item. */
+  private single(s: Served, item: Item<unknown> | undefined): Uint8Array {
+    return frameEncoded({ seq: s.seq, host: this.hostId }, item ? [{ ts: item.ts, payload: this.payloadOf(s, item) }] : []);
+  }
+
   private async waiting(s: Served, wait: () => Promise<Item<unknown>>): Promise<Uint8Array> {
     try {
-      const item = await wait();
-      return frameItems({ seq: s.seq, host: this.hostId }, [item], (i) => this.payloadOf(s, i));
+      return this.single(s, await wait());
     } catch (err) {
       if (err instanceof WaitTimeoutError) return encodeMessage({ timeout: true });
       throw err;
@@ -193,8 +194,9 @@ export class ChannelHost {
     try {
       // Stored payloads are views into the message: a copy of it (one per message, not per
       // item) keeps them from holding the client library's read buffer, which may carry other
-      // messages, alive as long as they are kept.
-      items = unframePut(s.hosted.keepsReceived ? Buffer.from(msg.data) : msg.data);
+      // messages, alive as long as they are kept. The copy is its own allocation, not a slice
+      // of Node's shared pool, which a long-kept item would pin with unrelated short-lived data.
+      items = unframePut(s.hosted.keepsReceived() ? ownCopy(msg.data) : msg.data);
     } catch (err) {
       if (msg.expectsReply) msg.respond(encodeMessage({ error: toWire(err) } satisfies PutReply));
       else this.reportError(err, context);
@@ -203,8 +205,9 @@ export class ChannelHost {
     const acked = msg.expectsReply;
     const puts = acked ? new Array<Promise<void>>(items.length) : undefined;
     const report = (err: unknown) => this.reportError(err, context);
-    // A memory channel settles every stored put with one shared promise: a fire-and-forget
-    // batch attaches a handler per distinct promise, not a promise and a job per item.
+    // A memory channel (and a checkpoint-mode one) settles every stored put with one shared
+    // promise: a fire-and-forget batch attaches a handler per distinct promise, not a promise
+    // and a job per item.
     let last: Promise<void> | undefined;
     s.batch = items;
     s.batchShown = 0;
@@ -244,7 +247,7 @@ export class ChannelHost {
   }
 
   private store(s: Served, { ts, payload }: Encoded): Promise<void> {
-    if (s.hosted.keepsReceived) return s.hosted.putReceived(ts, payload);
+    if (s.hosted.keepsReceived()) return s.hosted.putReceived(ts, payload);
     let value: unknown;
     try {
       value = s.hosted.codec.decode(payload);
@@ -308,4 +311,11 @@ export class ChannelHost {
       this.reportError(err, `live items of channel ${JSON.stringify(name)}`);
     }
   }
+}
+
+/** A copy of bytes in a buffer of their own. */
+function ownCopy(bytes: Uint8Array): Buffer {
+  const copy = Buffer.allocUnsafeSlow(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
 }

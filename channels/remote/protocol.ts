@@ -87,11 +87,6 @@ export function frameEncoded(header: object, items: readonly Encoded[]): Uint8Ar
   return encodeMessage({ ...header, items: list }, payloads);
 }
 
-/** Frames items as a reply, each as the bytes `payloadOf` gives for it. */
-export function frameItems<T>(header: Omit<ItemsReply, "items">, items: readonly Item<T>[], payloadOf: (item: Item<T>) => Uint8Array): Uint8Array {
-  return frameEncoded(header, items.map((i) => ({ ts: i.ts, payload: payloadOf(i) })));
-}
-
 /** Reads the header and the items' payloads (views into the frame) out of a frame, in one pass. */
 export function unframe<H extends { items?: [number, number][] }>(bytes: Uint8Array): { header: H; items: Encoded[] } {
   const { header, body } = decodeMessage<H>(bytes);
@@ -109,11 +104,13 @@ export function unframe<H extends { items?: [number, number][] }>(bytes: Uint8Ar
   return { header, items };
 }
 
-const PUT_PREFIX = Buffer.from('{"items":[', "latin1");
-const DIGIT_0 = 0x30;
-const COMMA = 0x2c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
+/** The start of a put header, {"items":[ (written by putFrame.ts, read by unframePut). */
+export const PUT_PREFIX = Buffer.from('{"items":[', "latin1");
+/** ASCII bytes of a put header's items list. */
+export const COMMA = 0x2c;
+export const OPEN_BRACKET = 0x5b;
+export const CLOSE_BRACKET = 0x5d;
+export const DIGIT_0 = 0x30;
 const CLOSE_BRACE = 0x7d;
 
 /**

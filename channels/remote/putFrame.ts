@@ -22,15 +22,10 @@
 import { type Codec, encodeInto, encodeMessage } from "../../runtime/index.ts";
 import { ItemTooLargeError } from "../errors.ts";
 import { BATCH_BYTES } from "./outbox.ts";
-import { ITEM_OVERHEAD } from "./protocol.ts";
+import { CLOSE_BRACKET, COMMA, DIGIT_0, ITEM_OVERHEAD, OPEN_BRACKET, PUT_PREFIX } from "./protocol.ts";
 
-/** The header around the items list (protocol.ts, put): {"items":[ ... ]}. */
-const HEADER_OPEN = Buffer.from('{"items":[', "latin1");
+/** The end of the header around the items list (protocol.ts, put): {"items":[ ... ]}. */
 const HEADER_CLOSE = Buffer.from("]}", "latin1");
-const COMMA = 0x2c;
-const OPEN_BRACKET = 0x5b;
-const CLOSE_BRACKET = 0x5d;
-const DIGIT_0 = 0x30;
 
 export class PutFrame<T> {
   /** The payloads of the frame being built; copied into each frame, so it is reused. */
@@ -72,10 +67,10 @@ export class PutFrame<T> {
   /** Sends what is pending now. */
   flush(): void {
     if (this.count === 0) return;
-    const headerLength = HEADER_OPEN.byteLength + this.listed + HEADER_CLOSE.byteLength;
+    const headerLength = PUT_PREFIX.byteLength + this.listed + HEADER_CLOSE.byteLength;
     const frame = Buffer.allocUnsafe(4 + headerLength + this.used);
     frame.writeUInt32LE(headerLength, 0);
-    let at = 4 + HEADER_OPEN.copy(frame, 4);
+    let at = 4 + PUT_PREFIX.copy(frame, 4);
     at += this.list.copy(frame, at, 0, this.listed);
     at += HEADER_CLOSE.copy(frame, at);
     this.body.copy(frame, at, 0, this.used);
@@ -109,8 +104,7 @@ export class PutFrame<T> {
   /** A value larger than a batch: its own frame, when it fits in one. */
   private sendAlone(value: T, ts: number): void {
     const payload = this.codec.encode(value);
-    const limit = this.maxFrame();
-    if (payload.byteLength > limit) throw new ItemTooLargeError(this.name, payload.byteLength, limit, "NATS max_payload (less framing)");
+    checkFrameRoom(this.name, payload, this.maxFrame());
     this.send(encodeMessage({ items: [[ts, payload.byteLength]] }, [payload]));
   }
 }
@@ -131,4 +125,9 @@ function writePadded(target: Buffer, at: number, n: number, width: number): numb
     x = q;
   }
   return at + width;
+}
+
+/** Throws ItemTooLargeError when a payload does not fit in a frame of at most `limit` payload bytes. */
+export function checkFrameRoom(name: string, payload: Uint8Array, limit: number): void {
+  if (payload.byteLength > limit) throw new ItemTooLargeError(name, payload.byteLength, limit, "NATS max_payload (less framing)");
 }

@@ -16,12 +16,12 @@
  */
 import type { Observable } from "rxjs";
 import { type Codec, InvalidOptionError, TransportError, type Transport, channelSubjects, type ChannelSubjects, decodeMessage, encodeMessage, isTimestamp, now, resolveCodec, timestampError } from "../../runtime/index.ts";
-import { ChannelClosedError, ChannelNotFoundError, ChannelUnavailableError, ItemTooLargeError, WaitAbortedError, WaitTimeoutError } from "../errors.ts";
+import { ChannelClosedError, ChannelNotFoundError, ChannelUnavailableError, WaitAbortedError, WaitTimeoutError } from "../errors.ts";
 import { observeItems } from "../observe.ts";
 import type { Bound, Channel, ChannelStats, GcHandler, Item, ItemsOptions, ObserveOptions, PersistHandler, PutHandler, TriggerEvent, WaitOptions } from "../types.ts";
 import { type Encoded, type GetRequest, type InfoReply, type InfoRequest, type ItemsReply, type LiveHeader, type PutReply, FRAME_SLACK, frameEncoded, unframe, unframeItems } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
-import { PutFrame } from "./putFrame.ts";
+import { PutFrame, checkFrameRoom } from "./putFrame.ts";
 import { RemoteItems } from "./remoteItems.ts";
 import { fromWire } from "./wireErrors.ts";
 
@@ -114,8 +114,7 @@ export class RemoteChannel<T> implements Channel<T> {
 
   private ackedPut(value: T, at: number): Promise<void> {
     const payload = this.codec.encode(value);
-    const limit = this.frameLimit();
-    if (payload.byteLength > limit) throw new ItemTooLargeError(this.name, payload.byteLength, limit, "NATS max_payload (less framing)");
+    checkFrameRoom(this.name, payload, this.frameLimit());
     return new Promise((resolve, reject) => this.acked.add({ ts: at, payload, resolve, reject }));
   }
 
