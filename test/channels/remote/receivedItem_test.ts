@@ -2,10 +2,13 @@
 // real nats-server: every way of reading gives the values back equal, as plain items; a
 // malformed payload is refused with CodecError (fire-and-forget: reported through onError)
 // and nothing is stored; byte retention counts the received bytes; the live message stays
-// gapless when a batch cannot be forwarded whole.
-import t from "tap";
+// gapless when a batch cannot be forwarded whole; remote reads served by the host (memory or
+// persistent, window or disk) decode nothing there; a closed channel or a bad ts is reported
+// before a malformed payload.
+import t, { type Test } from "tap";
 import { firstValueFrom, take, toArray } from "rxjs";
-import { type Codec, CodecError, DuplicateTimestampError, PtsError, channelSubjects, decodeMessage, encodeMessage } from "../../../index.ts";
+import { type Channel, type Codec, ChannelClosedError, CodecError, DuplicateTimestampError, InvalidTimestampError, PtsError, channelSubjects, decodeMessage, encodeMessage, jsonCodec } from "../../../index.ts";
+import { HostedChannel } from "../../../channels/hostedChannel.ts";
 import type { LiveHeader, PutReply } from "../../../channels/remote/protocol.ts";
 import { ReceivedItem } from "../../../channels/receivedItem.ts";
 import { hostAndClient } from "./hostAndClient.ts";
@@ -121,4 +124,71 @@ t.test("receivedItem - a batch with a refused item is published live without a g
   await nc.flush(); // the server sends its PONG after the items messages it routed here before
   t.same(seen.map((m) => [m.seq, m.items.map(([ts]) => ts)]), [[1, [3]], [2, [4, 5, 6, 7]]], "numbered without a gap, the refused item left out");
   t.ok(reported[0] instanceof PtsError && reported[0].code === DuplicateTimestampError.code, "the refused item is reported");
+});
+
+/** The json codec under another name, counting its decodes. */
+function countingJson(): { codec: Codec<unknown>; decodes: () => number } {
+  let n = 0;
+  const codec: Codec<unknown> = {
+    name: "counted",
+    encode: (v) => jsonCodec.encode(v),
+    encodeInto: (v, target, offset, end) => jsonCodec.encodeInto!(v, target, offset, end),
+    validate: (b) => jsonCodec.validate!(b),
+    decode: (b) => {
+      n++;
+      return jsonCodec.decode(b);
+    },
+  };
+  return { codec, decodes: () => n };
+}
+
+/** Every remote way of reading, against items 1..n put as reading(ts); each read checked. */
+async function readEveryWayRemotely(t: Test, ch: Channel<Reading>, n: number): Promise<void> {
+  t.same(await ch.get(7), { ts: 7, value: reading(7) }, "get(ts)");
+  t.same(await ch.get("newest"), { ts: n, value: reading(n) }, "get newest");
+  t.same(await ch.get("oldest"), { ts: 1, value: reading(1) }, "get oldest");
+  t.same(await ch.get(3, 5), [3, 4, 5].map((ts) => ({ ts, value: reading(ts) })), "get(lo, hi)");
+  t.same(await ch.next(n - 2, { timeoutMs: 10_000 }), { ts: n - 1, value: reading(n - 1) }, "next");
+  const taken = [];
+  for await (const item of ch.items({ from: n - 10 })) {
+    taken.push(item.ts);
+    if (taken.length === 5) break;
+  }
+  t.same(taken, [n - 10, n - 9, n - 8, n - 7, n - 6], "items from a bound");
+}
+
+t.test("receivedItem - remote reads on a host decode nothing: received bytes go out as they came", async (t) => {
+  const { host, client } = await hostAndClient(t);
+  const counted = countingJson();
+  const hosted = await host.channel<Reading>("counted", { codec: counted.codec as Codec<Reading> });
+  const fired = await client.lookup<Reading>("counted", { ack: false, codec: countingJson().codec });
+  const n = 2000;
+  for (let ts = 1; ts <= n; ts++) await fired.put(reading(ts), ts);
+  const reader = await client.lookup<Reading>("counted", { codec: countingJson().codec, consumer: "c", from: "oldest" });
+  await readEveryWayRemotely(t, reader, n);
+  t.same(await reader.get(), { ts: 1, value: reading(1) }, "a named consumer's take");
+  t.equal(counted.decodes(), 0, "the host decoded nothing");
+  t.same(await hosted.get(9), { ts: 9, value: reading(9) });
+  t.equal(counted.decodes(), 1, "a read on the host decodes the item it returns (the count is live)");
+});
+
+t.test("receivedItem - remote reads of a persistent channel decode nothing, from the window or from disk", async (t) => {
+  const { host, client } = await hostAndClient(t, [], { dataDir: t.testdir() });
+  const counted = countingJson();
+  await host.channel<Reading>("kept", { codec: counted.codec as Codec<Reading>, persist: { mode: "sync" }, retain: { count: 20 } });
+  const acked = await client.lookup<Reading>("kept", { codec: countingJson().codec });
+  const n = 200;
+  await Promise.all(Array.from({ length: n }, (_, k) => acked.put(reading(k + 1), k + 1)));
+  await readEveryWayRemotely(t, await client.lookup<Reading>("kept", { codec: countingJson().codec }), n);
+  t.equal(counted.decodes(), 0, "the host decoded nothing (items 1..180 are read back from disk)");
+});
+
+t.test("receivedItem - a closed channel refuses a remote put with ChannelClosedError before looking at its bytes", async (t) => {
+  const hosted = new HostedChannel<unknown>("closed", jsonCodec, {}, "reject", () => undefined);
+  hosted.close();
+  await t.rejects(hosted.putReceived(1, Buffer.from("{bad")), ChannelClosedError, "closed, with a malformed payload");
+  const open = new HostedChannel<unknown>("open", jsonCodec, {}, "reject", () => undefined);
+  await t.rejects(open.putReceived(-1, Buffer.from("{bad")), InvalidTimestampError, "a bad ts is reported before a malformed payload");
+  await t.rejects(open.putReceived(1, Buffer.from("{bad")), CodecError, "a malformed payload on an open channel");
+  t.equal(open.stats().items, 0);
 });
