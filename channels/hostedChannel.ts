@@ -10,7 +10,8 @@
  *   typed error and changes nothing.
  * - A trigger that throws never fails the put: its error goes to the runtime's onError.
  * - A remote put (putReceived) is stored as its bytes and decoded on its first read
- *   (receivedItem.ts); every item handed out (reads, waits, triggers) is decoded.
+ *   (receivedItem.ts); every item handed out (reads, waits, triggers) is decoded, except by
+ *   the stored accessors, which serve remote reads with the bytes as they are.
  * - close() fails every pending wait with ChannelClosedError and refuses later puts.
  */
 import { type Codec, type LatencyHistogram, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";

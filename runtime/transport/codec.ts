@@ -42,9 +42,6 @@ export class CodecError extends PtsError {
 
 const utf8 = new TextDecoder("utf-8", { fatal: true });
 
-/** Buffer's own UTF-8 writer (the method behind buf.write(string, offset, length), without its argument checks). */
-type Utf8Writable = Buffer & { utf8Write(text: string, offset: number, length: number): number };
-
 function jsonText(value: unknown): string {
   let text: string | undefined;
   try {
@@ -66,8 +63,9 @@ export const jsonCodec: Codec<unknown> = {
     const room = end - offset;
     // A UTF-16 unit is at most 3 bytes of UTF-8: only a text near the room's size is measured.
     if (text.length * 3 > room && Buffer.byteLength(text, "utf8") > room) return -1;
-    // utf8Write, not write(): write's argument checks were a third of the cost of a write.
-    return offset + (target as Utf8Writable).utf8Write(text, offset, room);
+    // write() with its encoding named costs what Buffer's internal utf8Write does (about 0.11
+    // µs for a 90-byte text, in one micro-loop); TextEncoder.encodeInto took half as much again.
+    return offset + target.write(text, offset, room, "utf8");
   },
   decode(bytes) {
     try {
