@@ -4,7 +4,7 @@
 // and nothing is stored; byte retention counts the received bytes; the live message stays
 // gapless when a batch cannot be forwarded whole; remote reads served by the host (memory or
 // persistent, window or disk) decode nothing there; a closed channel or a bad ts is reported
-// before a malformed payload.
+// before a malformed payload; a kept put message does not pin a slab of Node's shared pool.
 import t, { type Test } from "tap";
 import { firstValueFrom, take, toArray } from "rxjs";
 import { type Channel, type Codec, ChannelClosedError, CodecError, DuplicateTimestampError, InvalidTimestampError, PtsError, channelSubjects, decodeMessage, encodeMessage, jsonCodec } from "../../../index.ts";
@@ -191,4 +191,15 @@ t.test("receivedItem - a closed channel refuses a remote put with ChannelClosedE
   await t.rejects(open.putReceived(-1, Buffer.from("{bad")), InvalidTimestampError, "a bad ts is reported before a malformed payload");
   await t.rejects(open.putReceived(1, Buffer.from("{bad")), CodecError, "a malformed payload on an open channel");
   t.equal(open.stats().items, 0);
+});
+
+t.test("receivedItem - a kept put message is copied into a buffer of its own, not Node's shared pool", async (t) => {
+  const { host, client } = await hostAndClient(t);
+  const hosted = await host.channel<Reading>("small");
+  const fired = await client.lookup<Reading>("small", { ack: false });
+  await fired.put(reading(1), 1);
+  const item = await hosted.next(0, { timeoutMs: 10_000 });
+  t.ok(item instanceof ReceivedItem);
+  const payload = (item as ReceivedItem<Reading>).payload;
+  t.ok(payload.buffer.byteLength < Buffer.poolSize, `the payload's buffer holds the message only (${payload.buffer.byteLength} bytes)`);
 });
