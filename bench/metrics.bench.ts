@@ -21,7 +21,11 @@
  *   adds two plain-number histogram updates per item (stage duration, end-to-end latency) and
  *   the scrapes. The source yields to the event loop every FEED_YIELD_EVERY items (the pipeline
  *   could otherwise run on microtasks alone). Throughput is items finished per second over
- *   PIPELINE_MS after a warm-up.
+ *   PIPELINE_MS after a warm-up. This pipeline's own rate drifts far more than metrics cost:
+ *   in one process on a quiet machine, its items per CPU-second went from 68k to 31k and back
+ *   over stretches of several seconds, metrics off as much as on. So runs are short and
+ *   many (RUNS), and a fourth figure pairs one-second windows of one running pipeline
+ *   with the scraper on and off (scrapedWindows below), which that drift moves least.
  * Each figure is the median of RUNS runs after a warm-up of each side, the sides alternating
  * (on first in odd runs, off first in even ones) so that a disturbance of this shared machine
  * hits both alike. value = metrics on, baseline = metrics off (medians); the ratio is the median
@@ -49,11 +53,11 @@ import { now, sleep } from "../runtime/index.ts";
 import { figure, quantile, status } from "./harness.ts";
 
 const bench = "metrics";
-const RUNS = 7;
+const RUNS = 21;
 const PUTS = 1_000_000;
 const RETAIN = 100_000;
 const YIELD_EVERY = 1024;
-const PIPELINE_MS = Number(process.env.PTS_BENCH_MS ?? 1500);
+const PIPELINE_MS = Number(process.env.PTS_BENCH_MS ?? 1000);
 const AHEAD = 16;
 const FEED_YIELD_EVERY = 64;
 const SCRAPE_MS = 100;
@@ -290,41 +294,73 @@ async function pipelineRate(metrics: Mode): Promise<Rate> {
 }
 
 /**
+ * Alternates SCRAPE_WINDOWS pairs of SCRAPE_WINDOW_MS windows on one runtime, the scraper on in
+ * one and off in the other (which goes first alternating; a first pair warms up), and gives
+ * each pair to `pair`: this process's CPU time (µs) and the light pipeline's finished items in
+ * each window, and the scrapes in the scraped one.
+ */
+type Window = { cpu: number; items: number };
+async function scrapedWindows(rt: Runtime, finished: () => number, label: string, pair: (on: Window, off: Window, scrapes: number) => void): Promise<void> {
+  const url = rt.metricsAddress!.url;
+  await scraper.attach(url);
+  for (let w = 0; w <= SCRAPE_WINDOWS; w++) {
+    say(`${label}: window pair ${w}/${SCRAPE_WINDOWS}`);
+    const windows = { on: { cpu: 0, items: 0 }, off: { cpu: 0, items: 0 } };
+    let scrapes = 0;
+    for (const side of w % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
+      scraper.target(side === "on" ? url : undefined);
+      await sleep(SCRAPE_MS);
+      const before = side === "on" ? await scraper.count() : 0;
+      const items = finished();
+      const from = process.cpuUsage();
+      await sleep(SCRAPE_WINDOW_MS);
+      const used = process.cpuUsage(from);
+      windows[side] = { cpu: used.user + used.system, items: finished() - items };
+      if (side === "on") scrapes = (await scraper.count()) - before;
+    }
+    if (w > 0) {
+      if (scrapes < 1) throw new Error(`metrics bench: a scraped window saw no scrape (${label})`);
+      pair(windows.on, windows.off, scrapes);
+    }
+  }
+  scraper.target(undefined);
+}
+
+/**
  * CPU time per scrape, in µs: on one runtime whose light pipeline has run LIGHT_ITEMS items and
- * rests, this process's CPU time over SCRAPE_WINDOW_MS with the scraper on, less that over the
- * same time with it off (the windows alternating, SCRAPE_WINDOWS pairs; the median of the pairs'
- * differences), divided by the scrapes in the window. It does not depend on the throughput
- * figures' rates, which the load of this shared machine moves by far more than a scrape costs.
+ * rests, the CPU time of a scraped window less that of the unscraped one next to it, divided by
+ * its scrapes; the median of the pairs. It does not depend on the throughput figures' rates,
+ * which the load of this shared machine moves by far more than a scrape costs.
  */
 async function scrapeCpu(): Promise<number> {
   const rt = await Runtime.start({ metrics: { port: 0 } });
   const pipeline = await lightPipeline(rt, LIGHT_ITEMS);
   while (pipeline.finished() < LIGHT_ITEMS) await sleep(5);
   await pipeline.stop();
-  const url = rt.metricsAddress!.url;
-  await scraper.attach(url);
   const perScrape: number[] = [];
-  for (let w = 0; w <= SCRAPE_WINDOWS; w++) {
-    say(`CPU per scrape: window pair ${w}/${SCRAPE_WINDOWS}`);
-    const cpu = { on: 0, off: 0 };
-    let scrapes = 0;
-    for (const side of w % 2 === 0 ? (["on", "off"] as const) : (["off", "on"] as const)) {
-      scraper.target(side === "on" ? url : undefined);
-      await sleep(SCRAPE_MS);
-      const before = side === "on" ? await scraper.count() : 0;
-      const from = process.cpuUsage();
-      await sleep(SCRAPE_WINDOW_MS);
-      const used = process.cpuUsage(from);
-      cpu[side] = used.user + used.system;
-      if (side === "on") scrapes = (await scraper.count()) - before;
-    }
-    // The first pair warms up.
-    if (w > 0 && scrapes > 0) perScrape.push((cpu.on - cpu.off) / scrapes);
-  }
-  scraper.target(undefined);
+  await scrapedWindows(rt, pipeline.finished, "CPU per scrape", (on, off, scrapes) => perScrape.push((on.cpu - off.cpu) / scrapes));
   await rt.stop();
-  if (perScrape.length < SCRAPE_WINDOWS) throw new Error("metrics bench: a scraped window saw no scrape");
   return quantile(perScrape, 0.5);
+}
+
+/**
+ * The running light pipeline's items per CPU-second in scraped windows against the unscraped
+ * window next to each, on one runtime: the scrapes' cost to a busy pipeline, with the drift of
+ * the pipeline's own rate paired away. Medians, and the median of the pairs' ratios.
+ */
+async function scrapedVsUnscraped(): Promise<Summary> {
+  const rt = await Runtime.start({ metrics: { port: 0 } });
+  const pipeline = await lightPipeline(rt);
+  while (pipeline.finished() < 1000) await sleep(5);
+  const ons: number[] = [];
+  const offs: number[] = [];
+  await scrapedWindows(rt, pipeline.finished, "busy pipeline, scraped vs unscraped", (on, off) => {
+    ons.push((on.items * 1e6) / on.cpu);
+    offs.push((off.items * 1e6) / off.cpu);
+  });
+  await pipeline.stop();
+  await rt.stop();
+  return { on: quantile(ons, 0.5), off: quantile(offs, 0.5), ratio: quantile(ons.map((x, i) => x / offs[i]), 0.5) };
 }
 
 /** Metrics on and off, RUNS times each after a warm-up of each, alternating which goes first; medians. */
@@ -363,6 +399,8 @@ try {
   figures(`light pipeline (sense, prioritize, process, no-op actuator), metrics on and scraped every ${SCRAPE_MS} ms vs off`, await onOff("pipeline", pipelineRate), "ratio >= 0.95");
   // Where the cost is: the same with metrics served but never scraped (the per-item cost alone).
   figures("light pipeline, metrics on but not scraped vs off", await onOff("pipeline, unscraped", pipelineRate, "unscraped"), null);
+  const windows = await scrapedVsUnscraped();
+  figure({ bench, figure: `light pipeline, one runtime, 1 s windows scraped every ${SCRAPE_MS} ms vs unscraped, per CPU-second`, value: windows.on, unit: "items/cpu-s", baseline: windows.off, ratio: windows.ratio, target: null });
   figure({ bench, figure: "CPU per scrape of the light pipeline's runtime at rest", value: await scrapeCpu(), unit: "µs", baseline: null, target: null });
 } finally {
   await scraper.close();
