@@ -39,7 +39,7 @@ export const CHANNEL_ERROR_CODES = {
     solve: "Raise retain.bytes, or split the item.",
   },
   PTS_STORE_CORRUPT: {
-    description: "A persistent channel's meta or index segment is damaged or belongs to another channel; damaged item records are skipped and counted instead.",
+    description: "A persistent channel's meta or index segment is damaged, of an unknown format version, or belongs to another channel; damaged item records are skipped and counted instead.",
     solve: "Restore the data directory from a backup; `pts channels --data DIR` shows what is readable.",
   },
   PTS_STORE_FULL: {
