@@ -328,8 +328,12 @@ export class ChannelStore {
     return plan.appends && plan.bytes <= OVERLAP_BYTES && plan.created.length === 0 && this.expired(history, Math.max(plan.lastTs, this.newestTs() ?? 0)).length === 0;
   }
 
-  /** Step 3: the byte ranges of index entries, watermarks, file table and history drops. */
-  apply(plan: WritePlan, history: History | undefined): { ranges: ByteRange[]; dropped: StoreFile[] } {
+  /**
+   * Step 3: the byte ranges of index entries, watermarks, file table and history drops. The
+   * durable marks never exceed the new end, nor, for an `overlapped` plan (synced while it
+   * commits), where the batch starts: only bytes synced before the commit began lie below them.
+   */
+  apply(plan: WritePlan, history: History | undefined, overlapped: boolean): { ranges: ByteRange[]; dropped: StoreFile[] } {
     const ranges: ByteRange[] = [];
     for (const f of plan.created) {
       f.index.init(f.n);
@@ -341,7 +345,7 @@ export class ChannelStore {
       else for (let at = 0; at < run.entries.byteLength; at += ENTRY_SIZE) this.place(run.file, run.entries, at);
     }
     for (const f of new Set(plan.runs.map((r) => r.file))) {
-      f.index.setDurable(f.data.durable);
+      f.index.setDurable(Math.min(f.data.durable, overlapped ? f.data.watermark : f.data.end));
       ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.end));
     }
     for (const f of this.files) for (const r of f.index.takeDirty()) ranges.push(r);

@@ -52,10 +52,14 @@ export class DataFile {
   /** Bytes written since the last fdatasync. */
   private unsynced = 0;
   /**
-   * Bytes known on disk: up to `end` as it was when the last completed fdatasync started. The
-   * journal never rewinds while an fdatasync is in flight, so a rewind can clamp it.
+   * Bytes known on disk: up to `end` as it was when the last completed fdatasync started. An
+   * fdatasync still in flight when the file is rewound or cut covered bytes that are now
+   * written over, so it completes without raising this (see `generation`).
    */
   durable: number;
+
+  /** Counts rewinds and cuts: an fdatasync started under another generation moves nothing. */
+  private generation = 0;
 
   /** The file is written (zeros, at least) up to here: a record below it does not change the file's size. */
   private zeroedTo: number;
@@ -122,6 +126,7 @@ export class DataFile {
     const started = performance.now();
     const unsynced = this.unsynced;
     const end = this.end;
+    const generation = this.generation;
     this.unsynced = 0;
     if (!inPool && unsynced <= SMALL_WRITE && lastSyncMs < FAST_SYNC_MS) {
       try {
@@ -130,7 +135,7 @@ export class DataFile {
         return Promise.reject(err);
       }
       lastSyncMs = performance.now() - started;
-      this.synced(end);
+      this.synced(end, generation);
       return Promise.resolve();
     }
     return new Promise((resolve, reject) =>
@@ -138,20 +143,21 @@ export class DataFile {
         lastSyncMs = performance.now() - started;
         if (err) reject(err);
         else {
-          this.synced(end);
+          this.synced(end, generation);
           resolve();
         }
       }),
     );
   }
 
-  private synced(end: number): void {
-    if (end > this.durable) this.durable = end;
+  private synced(end: number, generation: number): void {
+    if (generation === this.generation && end > this.durable) this.durable = end;
   }
 
   /** Cuts the file at `to` (an open-time repair, format.ts section 4): its new watermark and end. */
   cut(to: number): void {
     fs.ftruncateSync(this.fd, to);
+    this.generation++;
     this.watermark = this.end = this.durable = this.zeroedTo = to;
   }
 
@@ -160,6 +166,7 @@ export class DataFile {
   }
 
   rewind(): void {
+    this.generation++;
     this.end = this.watermark;
     if (this.durable > this.end) this.durable = this.end;
   }

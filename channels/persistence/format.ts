@@ -103,7 +103,8 @@
  *   OVERLAPPED (every other batch: appends, each operation into one channel, which a crash may
  *   drop whole without breaking any other promise): (a), then the fdatasync of (b) and the
  *   commit of (c) run at the same time, the durable marks being what earlier fdatasyncs
- *   covered (the previous batch's end). A crash can then leave a committed index entry whose
+ *   covered (the previous batch's end), never above where this batch starts; an fdatasync
+ *   that was still running when a failed batch was rewound counts for nothing. A crash can then leave a committed index entry whose
  *   record is not on disk; it lies past its durable mark, and section 4 (4) cuts it off, with
  *   the rest of its unacknowledged batch. Everything below the mark was acknowledged or synced.
  *   Dropping history commits the shorter file table first and unlinks files and destroys index

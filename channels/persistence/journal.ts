@@ -123,13 +123,13 @@ export class Journal {
       // breaks no exactly-once step (format.ts, section 5).
       const overlap = ops.every((op) => op.cursors.length === 0 && op.writes.length <= 1) && plans.every((p) => p.plan.store.overlappable(p.plan, p.history));
       if (!overlap) {
-        await Promise.all(files.map((f) => f.sync()));
+        await allSynced(files.map((f) => f.sync()));
         const created = plans.filter((p) => p.plan.created.length > 0);
         if (created.length > 0) await Promise.all(created.map((p) => syncDir(p.plan.store.dir)));
       }
       const ranges: ByteRange[] = [];
       const dropped = plans.map(({ plan, history }) => {
-        const applied = plan.store.apply(plan, history);
+        const applied = plan.store.apply(plan, history, overlap);
         for (const r of applied.ranges) ranges.push(r);
         return applied.dropped;
       });
@@ -138,7 +138,7 @@ export class Journal {
       for (const r of ranges) tx.setRange(r.seg, r.offset, r.length);
       // Overlapped, the data fdatasyncs start first, in the thread pool, so that they run while
       // the commit writes and syncs the log (on this thread while its fdatasync is fast).
-      const syncing = overlap ? Promise.all(files.map((f) => f.sync(true))) : undefined;
+      const syncing = overlap ? allSynced(files.map((f) => f.sync(true))) : undefined;
       const [committed, synced] = await Promise.allSettled([tx.commit({ flush: true }), syncing]);
       const failed = committed.status === "rejected" ? committed : synced.status === "rejected" ? synced : undefined;
       if (failed) {
@@ -194,6 +194,15 @@ function coalesce(chunks: RecordChunk[]): RecordChunk[] {
   }
   close();
   return out;
+}
+
+/**
+ * Waits for every fdatasync, then fails with the first failure: a rewind after a failed batch
+ * must not run while another file's sync is still in flight.
+ */
+async function allSynced(syncs: Promise<void>[]): Promise<void> {
+  const failed = (await Promise.allSettled(syncs)).find((s) => s.status === "rejected");
+  if (failed) throw failed.reason;
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -1,0 +1,91 @@
+/**
+ * A failed data-file fdatasync (format.ts, section 5): the batch is rejected, and neither the
+ * running store nor its durable marks may count the failed batch's bytes as on disk. The
+ * failures are injected by replacing fs.fdatasync (the call DataFile sends to the thread pool)
+ * for chosen data files; everything else is real files and a real LRVM.
+ */
+import fs, { mkdtempSync, readlinkSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import t, { type Test } from "tap";
+import { Runtime, nameToken } from "../../../index.ts";
+import { Rvm } from "../../../runtime/lrvm/index.ts";
+import { ChannelMeta } from "../../../channels/persistence/channelMeta.ts";
+import { FileIndex } from "../../../channels/persistence/fileIndex.ts";
+import { META_SIZE, indexBytes, indexSegment, metaSegment } from "../../../channels/persistence/format.ts";
+
+function dataDir(t: Test): string {
+  const dir = mkdtempSync(join(tmpdir(), "pts-sync-failure-"));
+  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
+type Fdatasync = (fd: number, cb: SyncCallback) => void;
+
+/**
+ * Replaces fs.fdatasync while the test runs: `decide` sees the path synced and returns what
+ * happens to that call (undefined: the real sync). Restored at teardown.
+ */
+function injectSyncs(t: Test, decide: (path: string) => { failWith?: string; delayMs?: number } | undefined): void {
+  const real = fs.fdatasync as Fdatasync;
+  const patched: Fdatasync = (fd, cb) => {
+    const what = decide(readlinkSync(`/proc/self/fd/${fd}`));
+    if (what === undefined) return real(fd, cb);
+    if (what.failWith !== undefined) {
+      const err: NodeJS.ErrnoException = Object.assign(new Error(`${what.failWith}: injected`), { code: what.failWith });
+      setTimeout(() => cb(err), what.delayMs ?? 0);
+    } else setTimeout(() => real(fd, cb), what.delayMs ?? 0);
+  };
+  Object.assign(fs, { fdatasync: patched });
+  t.teardown(() => Object.assign(fs, { fdatasync: real }));
+}
+
+/** The committed state of a stopped store's one data file, read through the LRVM. */
+async function committedState(dir: string, channel: string): Promise<{ count: number; mark: number; watermark: number; offsets: number[] }> {
+  const token = nameToken(channel);
+  const rvm = await Rvm.open(join(dir, "lrvm"));
+  try {
+    const meta = new ChannelMeta(await rvm.map(metaSegment(token), META_SIZE));
+    const [file] = meta.files();
+    const index = new FileIndex(await rvm.map(indexSegment(token, file.n), indexBytes(file.slots)));
+    const offsets = Array.from({ length: index.count }, (_, i) => index.refAt(i).offset);
+    return { count: index.count, mark: index.durable, watermark: file.watermark, offsets };
+  } finally {
+    await rvm.close();
+  }
+}
+
+t.test("sync failure - a sync still in flight when an ordered batch fails does not raise the durable mark past what was synced", async (t) => {
+  const dir = dataDir(t);
+  const opts = { persist: { mode: "sync" as const } };
+  let rt = await Runtime.start({ dataDir: dir });
+  for (const name of ["A", "B", "C"]) await (await rt.channel<string>(name, opts)).put(`${name}1`, 1);
+  await rt.stop();
+
+  rt = await Runtime.start({ dataDir: dir });
+  const a = await rt.channel<string>("A", opts);
+  const b = await rt.channel<string>("B", opts);
+  await rt.channel<string>("C", opts);
+  const input = await rt.lookup<string>("C", { consumer: "stage" });
+  const dirA = join(dir, "channels", nameToken("A"));
+  const dirB = join(dir, "channels", nameToken("B"));
+  let armed = true;
+  injectSyncs(t, (path) => {
+    if (!armed) return undefined;
+    if (path.startsWith(`${dirA}/`)) return { delayMs: 300 }; // still running when B's fails
+    if (path.startsWith(`${dirB}/`)) return { failWith: "EIO" };
+    return undefined;
+  });
+  const big = "x".repeat(2000);
+  await t.rejects(rt.commitStep({ input, taken: 1, outputs: [{ channel: a, value: big, ts: 2 }, { channel: b, value: big, ts: 2 }] }), { code: "EIO" }, "the step (ordered: two channels and a cursor) fails");
+  armed = false;
+  await new Promise((resolve) => setTimeout(resolve, 500)); // A's sync completes meanwhile
+  await a.put("y", 3); // overlapped: its record goes where the failed step's began
+  await rt.stop();
+
+  const state = await committedState(dir, "A");
+  t.equal(state.count, 2, "items 1 and 3");
+  t.ok(state.mark <= state.offsets[1], `the mark (${state.mark}) is not above put 3's record (${state.offsets[1]}), which was not synced before its commit began`);
+  t.ok(state.mark <= state.watermark);
+});
