@@ -365,6 +365,22 @@ export class ChannelStore {
     f.index.insertEntry(entries, at);
   }
 
+  /**
+   * The byte ranges that take back an overlapped plan (appends only) whose transaction committed
+   * but whose data sync failed: its entries leave the indexes and the watermarks go back, so
+   * that neither this process nor a later open holds records that may not be on disk. The
+   * durable marks stay: apply() set them no higher than where the batch starts.
+   */
+  uncommit(plan: WritePlan): ByteRange[] {
+    const ranges: ByteRange[] = [];
+    for (const run of plan.runs) for (let k = run.entries.byteLength / ENTRY_SIZE; k > 0; k--) run.file.index.remove(run.file.index.count - 1);
+    for (const f of new Set(plan.runs.map((r) => r.file))) {
+      ranges.push(this.meta.setWatermark(this.slotOf(f), f.data.watermark));
+      for (const r of f.index.takeDirty()) ranges.push(r);
+    }
+    return ranges;
+  }
+
   /** After the commit: watermarks move, dropped files leave. */
   async committed(plan: WritePlan, dropped: StoreFile[]): Promise<void> {
     for (const f of new Set(plan.runs.map((r) => r.file))) f.data.commit();

@@ -142,6 +142,7 @@ export class Journal {
       const [committed, synced] = await Promise.allSettled([tx.commit({ flush: true }), syncing]);
       const failed = committed.status === "rejected" ? committed : synced.status === "rejected" ? synced : undefined;
       if (failed) {
+        if (overlap && committed.status === "fulfilled") await this.uncommit(plans);
         // The mapped segments now differ from what is durable, or a committed entry's record
         // may not be: refuse every later write. Reopening checks and cuts (format.ts, section 4).
         this.broken = failed.reason;
@@ -152,6 +153,17 @@ export class Journal {
       for (const { plan } of plans) await plan.store.rewind(plan);
       throw err;
     }
+  }
+
+  /**
+   * Commits the cut of an overlapped batch whose commit succeeded but whose data sync failed
+   * (format.ts, section 5). Should this commit fail too, the batch's entries stay committed past
+   * their durable marks, and the next open writes their records again and syncs them, or cuts.
+   */
+  private async uncommit(plans: { plan: WritePlan }[]): Promise<void> {
+    const tx = this.rvm.begin({ restore: false });
+    for (const { plan } of plans) for (const r of plan.store.uncommit(plan)) tx.setRange(r.seg, r.offset, r.length);
+    await tx.commit({ flush: true }).catch(() => undefined);
   }
 }
 

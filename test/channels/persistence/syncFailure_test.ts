@@ -89,3 +89,28 @@ t.test("sync failure - a sync still in flight when an ordered batch fails does n
   t.ok(state.mark <= state.offsets[1], `the mark (${state.mark}) is not above put 3's record (${state.offsets[1]}), which was not synced before its commit began`);
   t.ok(state.mark <= state.watermark);
 });
+
+t.test("sync failure - an overlapped put whose data sync fails after its commit is taken back, in the process and on disk", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir, onError: () => undefined });
+  const ch = await rt.channel<string>("c", { persist: { mode: "sync" } });
+  for (let ts = 1; ts <= 3; ts++) await ch.put(`v${ts}`, ts);
+  const channelDir = join(dir, "channels", nameToken("c"));
+  let fail = true;
+  injectSyncs(t, (path) => {
+    if (!fail || !path.startsWith(`${channelDir}/`)) return undefined;
+    fail = false;
+    return { failWith: "EIO" };
+  });
+  await t.rejects(ch.put("v4", 4), { code: "EIO" }, "the put is rejected");
+  t.equal(ch.stats().stored?.items, 3, "the rejected item is not counted");
+  t.same((await ch.get("oldest", "newest")).map((i) => i.ts), [1, 2, 3], "nor read");
+  await t.rejects(ch.put("v4", 4), { code: "EIO" }, "a retry gets the journal's failure, not a duplicate timestamp");
+  await rt.stop().catch(() => undefined);
+
+  const state = await committedState(dir, "c");
+  t.equal(state.count, 3, "the committed index holds items 1 to 3");
+  const recordBytes = state.offsets[2] - state.offsets[1]; // every item here is as long
+  t.equal(state.watermark, state.offsets[2] + recordBytes, "and the watermark is item 3's end");
+  t.ok(state.mark <= state.watermark);
+});
