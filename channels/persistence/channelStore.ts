@@ -100,11 +100,11 @@ export class ChannelStore {
       if (upgrade) index.upgrade(entry.watermark);
       else if (index.durable < entry.watermark) {
         const torn = tornAt(file, index);
-        if (torn === undefined) {
-          // Intact, and on disk once synced: the mark moves up, so that later opens skip the check.
-          await file.sync();
-          index.setDurable(entry.watermark);
-        } else {
+        // What was checked intact is on disk once written again and synced; the mark then
+        // moves up over it, so that later opens skip the check.
+        await file.resync(index.durable, torn ?? entry.watermark);
+        if (torn === undefined) index.setDurable(entry.watermark);
+        else {
           report.cutBytes += entry.watermark - torn;
           for (let i = index.count - 1; i >= 0; i--) if (index.refAt(i).offset >= torn) index.remove(i);
           file.cut(torn);

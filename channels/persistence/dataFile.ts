@@ -150,6 +150,28 @@ export class DataFile {
     );
   }
 
+  /**
+   * Writes bytes [from, to) again, as they read back, then fdatasyncs: an open-time repair
+   * (format.ts, section 4) before a durable mark moves over them. After a failed writeback
+   * Linux marks the pages clean while they stay readable, so an fdatasync alone may write
+   * nothing and succeed; written again, the bytes reach the disk, or the fdatasync fails.
+   */
+  async resync(from: number, to: number): Promise<void> {
+    const block = Buffer.allocUnsafe(Math.min(ZERO_AHEAD, Math.max(0, to - from)));
+    for (let at = from; at < to; ) {
+      const n = fs.readSync(this.fd, block, 0, Math.min(block.byteLength, to - at), at);
+      if (n === 0) break;
+      for (let done = 0; done < n; ) {
+        const w = fs.writeSync(this.fd, block, done, n - done, at + done);
+        if (w === 0) throw new Error(`short write to ${this.path} at ${at + done} (disk full?)`);
+        done += w;
+      }
+      this.unsynced += n;
+      at += n;
+    }
+    await this.sync(true);
+  }
+
   private synced(end: number, generation: number): void {
     if (generation === this.generation && end > this.durable) this.durable = end;
   }

@@ -81,8 +81,10 @@
  *       Every other item stays readable.
  *   (4) Entries whose records lie at or past the durable mark belong to the last batch that
  *       wrote the file, whose data fdatasync ran alongside its commit (section 5). They are
- *       checked when the channel opens (magic, length, ts and crc, wholly within the file):
- *       the lowest offset of an invalid one starts a TORN TAIL, an unacknowledged batch that a
+ *       checked when the channel opens (magic, length, ts and crc, wholly within the file);
+ *       the intact bytes are written again and fdatasync'ed (a page whose writeback failed
+ *       reads back but may never reach the disk) before the mark moves up over them. The
+ *       lowest offset of an invalid one starts a TORN TAIL, an unacknowledged batch that a
  *       power loss caught. Its entries, and every entry at or past that offset, are removed and
  *       the watermark is set there, in one transaction; the cut bytes are reported as
  *       uncommitted, not as damage.

@@ -7,7 +7,7 @@
  * it. They also pin the upgrade of a version 1 store and the refusal of an unknown version,
  * and the zeros a data file holds past its records while it runs (dataFile.ts, zeroAhead).
  */
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, writeSync } from "node:fs";
+import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -16,6 +16,7 @@ import { Rvm, type Segment } from "../../../runtime/lrvm/index.ts";
 import { ChannelMeta } from "../../../channels/persistence/channelMeta.ts";
 import { FileIndex } from "../../../channels/persistence/fileIndex.ts";
 import { IDX_DURABLE_AT, META_SIZE, RECORD_HEADER, dataFileName, indexBytes, indexSegment, metaSegment } from "../../../channels/persistence/format.ts";
+import { injectSyncs } from "./syncInjection.ts";
 
 const CHANNEL = "cam";
 const ITEMS = 10;
@@ -145,6 +146,41 @@ t.test("durable mark - records past the mark that never reached the disk are cut
   const second = await reopen(t, dir);
   t.same(second.tss, upTo(8), "the cut was committed; appends continue after it");
   t.same(second.reports, [], "nothing left to cut");
+});
+
+t.test("durable mark - intact records past the mark are written again at open before they are synced", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const { dataPath } = await markAt(dir, 6);
+  // After a failed writeback the pages are clean: an fdatasync alone would write nothing.
+  const past = new Date("2001-01-01T00:00:00Z");
+  utimesSync(dataPath, past, past);
+  const { rt, tss } = await reopen(t, dir);
+  t.same(tss, upTo(ITEMS));
+  t.ok(statSync(dataPath).mtimeMs > past.getTime() + 1000, "the bytes past the mark were written");
+  await rt.stop();
+});
+
+t.test("durable mark - a torn tail's intact head is synced before the cut commits: a failing sync fails the open and commits nothing", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const { dataPath, offsetOf } = await markAt(dir, 6);
+  const fd = openSync(dataPath, "r+");
+  ftruncateSync(fd, offsetOf(8) + RECORD_HEADER + 5);
+  closeSync(fd);
+  const channelDir = join(dir, "channels", nameToken(CHANNEL));
+  let fail = true;
+  injectSyncs(t, (path) => (fail && path.startsWith(`${channelDir}/`) ? { failWith: "EIO" } : undefined));
+  const rt = await Runtime.start({ dataDir: dir, onError: () => undefined });
+  await t.rejects(rt.channel<string>(CHANNEL), { code: "EIO" }, "records 6 and 7 could not be made durable");
+  await rt.stop();
+  const m = await mapStore(dir);
+  t.equal(m.index.count, ITEMS, "no cut committed");
+  t.equal(m.index.durable, offsetOf(6), "nor a mark over records 6 and 7");
+  await m.rvm.close();
+  fail = false;
+  const { tss } = await reopen(t, dir);
+  t.same(tss, upTo(7), "a later open with a working disk cuts the tail");
 });
 
 t.test("durable mark - a garbled record past the mark is cut together with every record after it", async (t) => {

@@ -1,10 +1,10 @@
 /**
  * A failed data-file fdatasync (format.ts, section 5): the batch is rejected, and neither the
  * running store nor its durable marks may count the failed batch's bytes as on disk. The
- * failures are injected by replacing fs.fdatasync (the call DataFile sends to the thread pool)
- * for chosen data files; everything else is real files and a real LRVM.
+ * failures are injected for chosen data files (syncInjection.ts); everything else is real
+ * files and a real LRVM.
  */
-import fs, { mkdtempSync, readlinkSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -13,32 +13,12 @@ import { Rvm } from "../../../runtime/lrvm/index.ts";
 import { ChannelMeta } from "../../../channels/persistence/channelMeta.ts";
 import { FileIndex } from "../../../channels/persistence/fileIndex.ts";
 import { META_SIZE, indexBytes, indexSegment, metaSegment } from "../../../channels/persistence/format.ts";
+import { injectSyncs } from "./syncInjection.ts";
 
 function dataDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), "pts-sync-failure-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
-}
-
-type SyncCallback = (err: NodeJS.ErrnoException | null) => void;
-type Fdatasync = (fd: number, cb: SyncCallback) => void;
-
-/**
- * Replaces fs.fdatasync while the test runs: `decide` sees the path synced and returns what
- * happens to that call (undefined: the real sync). Restored at teardown.
- */
-function injectSyncs(t: Test, decide: (path: string) => { failWith?: string; delayMs?: number } | undefined): void {
-  const real = fs.fdatasync as Fdatasync;
-  const patched: Fdatasync = (fd, cb) => {
-    const what = decide(readlinkSync(`/proc/self/fd/${fd}`));
-    if (what === undefined) return real(fd, cb);
-    if (what.failWith !== undefined) {
-      const err: NodeJS.ErrnoException = Object.assign(new Error(`${what.failWith}: injected`), { code: what.failWith });
-      setTimeout(() => cb(err), what.delayMs ?? 0);
-    } else setTimeout(() => real(fd, cb), what.delayMs ?? 0);
-  };
-  Object.assign(fs, { fdatasync: patched });
-  t.teardown(() => Object.assign(fs, { fdatasync: real }));
 }
 
 /** The committed state of a stopped store's one data file, read through the LRVM. */
