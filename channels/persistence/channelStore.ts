@@ -73,11 +73,19 @@ export class ChannelStore {
     const metaName = metaSegment(token);
     const exists = rvm.segmentNames().includes(metaName);
     if (!exists && !create) return undefined;
-    const dir = join(dataDir, "channels", token);
-    mkdirSync(dir, { recursive: true });
     const seg = await rvm.map(metaName, META_SIZE);
     const meta = new ChannelMeta(seg);
-    if (!exists || seg.data.readUInt32LE(0) === 0) {
+    const blank = !exists || seg.data.readUInt32LE(0) === 0;
+    if (blank && !create) {
+      // A crash while the channel was being created leaves a meta segment of zeros (its first
+      // commit never happened); so can damage. Only a caller creating the channel starts it anew
+      // (and removes what the missing file table does not name); a reader changes nothing.
+      await rvm.unmap(seg);
+      throw new StoreCorruptError(name, `meta segment ${metaName} holds no channel (a crash while creating it, or damage); nothing was read or removed: open it with persist to create the channel anew`);
+    }
+    const dir = join(dataDir, "channels", token);
+    mkdirSync(dir, { recursive: true });
+    if (blank) {
       const tx = rvm.begin({ restore: false });
       const r = ChannelMeta.init(seg, name, codec);
       tx.setRange(r.seg, r.offset, r.length);

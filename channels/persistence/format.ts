@@ -88,6 +88,10 @@
  *       power loss caught. Its entries, and every entry at or past that offset, are removed and
  *       the watermark is set there, in one transaction; the cut bytes are reported as
  *       uncommitted, not as damage.
+ *   (5) A meta segment whose magic is zero holds no channel (a crash between mapping it and
+ *       its first commit leaves one; so can damage). Only an open that creates the channel
+ *       initialises it, and then removes the files its empty table does not name; an open to
+ *       read is refused (PTS_STORE_CORRUPT) and changes nothing.
  *
  * 5. CRASH AND SYNC ORDERING. A batch of puts (or a checkpoint, or a transfer) is made durable
  *    in one of two orders. Either way its operations resolve only after both the data
@@ -104,11 +108,14 @@
  *   watermark and are cut off at open.
  *   OVERLAPPED (every other batch: appends, each operation into one channel, which a crash may
  *   drop whole without breaking any other promise): (a), then the fdatasync of (b) and the
- *   commit of (c) run at the same time, the durable marks being what earlier fdatasyncs
- *   covered (the previous batch's end), never above where this batch starts; an fdatasync
- *   that was still running when a failed batch was rewound counts for nothing. A crash can then leave a committed index entry whose
- *   record is not on disk; it lies past its durable mark, and section 4 (4) cuts it off, with
- *   the rest of its unacknowledged batch. Everything below the mark was acknowledged or synced.
+ *   commit of (c) run at the same time, the durable marks being what earlier fdatasyncs covered
+ *   (the previous batch's end), never above where this batch starts; an fdatasync that was
+ *   still running when a failed batch was rewound counts for nothing. When the commit succeeds
+ *   but the fdatasync fails, a second transaction takes the batch back (its index entries and
+ *   watermarks) before the journal refuses every later write. A crash in the batch can leave a
+ *   committed index entry whose record is not on disk; it lies past its durable mark, and
+ *   section 4 (4) cuts it off, with the rest of its unacknowledged batch. Everything below the
+ *   mark was acknowledged or synced.
  *   Dropping history commits the shorter file table first and unlinks files and destroys index
  *   segments afterwards; leftovers of a crash in between are removed at open.
  *
