@@ -110,8 +110,16 @@ export class DataFile {
     const from = Math.max(this.zeroedTo, this.end);
     zeros ??= Buffer.alloc(ZERO_AHEAD);
     for (let at = 0; at < ZERO_AHEAD; ) {
-      const n = fs.writeSync(this.fd, zeros, at, ZERO_AHEAD - at, from + at);
-      if (n === 0) return; // disk full: the records' own write reports it
+      let n: number;
+      try {
+        n = fs.writeSync(this.fd, zeros, at, ZERO_AHEAD - at, from + at);
+      } catch (err) {
+        // No room for the zeros: the record may still fit, and its fdatasync then commits the
+        // file's new size too. When it does not fit, its own write reports that.
+        if (isNoSpace(err)) return;
+        throw err;
+      }
+      if (n === 0) return;
       at += n;
     }
     this.zeroedTo = from + ZERO_AHEAD;
@@ -225,6 +233,11 @@ export class DataFile {
     if (this.zeroedTo > this.watermark) fs.ftruncateSync(this.fd, this.watermark);
     fs.closeSync(this.fd);
   }
+}
+
+function isNoSpace(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === "ENOSPC" || code === "EDQUOT";
 }
 
 /** Whether bytes [from, to) of the file are all zero, read a block at a time. */

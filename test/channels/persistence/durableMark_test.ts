@@ -7,7 +7,7 @@
  * it. They also pin the upgrade of a version 1 store and the refusal of an unknown version,
  * and the zeros a data file holds past its records while it runs (dataFile.ts, zeroAhead).
  */
-import { closeSync, ftruncateSync, mkdtempSync, openSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
+import fs, { closeSync, ftruncateSync, mkdtempSync, openSync, readlinkSync, rmSync, statSync, utimesSync, writeSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -76,6 +76,19 @@ async function reopen(t: Test, dir: string): Promise<{ rt: Runtime; tss: number[
   return { rt, tss: items.map((i) => i.ts), reports, corrupt: ch.stats().stored?.corrupt };
 }
 
+/**
+ * A stopped store of ten whose mark is at record 6, as if power failed while the last batch
+ * (6 to 10) synced: records 6 and 7 reached the disk, record 8 half, 9 and 10 not at all.
+ */
+async function tornAtEight(dir: string): Promise<{ offsetOf: (ts: number) => number }> {
+  await storeOfTen(dir);
+  const { dataPath, offsetOf } = await markAt(dir, 6);
+  const fd = openSync(dataPath, "r+");
+  ftruncateSync(fd, offsetOf(8) + RECORD_HEADER + 5);
+  closeSync(fd);
+  return { offsetOf };
+}
+
 /** Overwrites one byte of the file: a record's bytes that are not what was written. */
 function garble(path: string, at: number): void {
   const fd = openSync(path, "r+");
@@ -127,12 +140,7 @@ t.test("durable mark - intact records past the mark are kept, and nothing is rep
 
 t.test("durable mark - records past the mark that never reached the disk are cut as a torn tail, not reported as damage", async (t) => {
   const dir = dataDir(t);
-  await storeOfTen(dir);
-  const { dataPath, offsetOf } = await markAt(dir, 6);
-  // Records 6 and 7 reached the disk, record 8 half, 9 and 10 not at all.
-  const fd = openSync(dataPath, "r+");
-  ftruncateSync(fd, offsetOf(8) + RECORD_HEADER + 5);
-  closeSync(fd);
+  await tornAtEight(dir);
 
   const first = await reopen(t, dir);
   t.same(first.tss, upTo(7), "every item below the mark, and the intact ones past it");
@@ -163,11 +171,7 @@ t.test("durable mark - intact records past the mark are written again at open be
 
 t.test("durable mark - a torn tail's intact head is synced before the cut commits: a failing sync fails the open and commits nothing", async (t) => {
   const dir = dataDir(t);
-  await storeOfTen(dir);
-  const { dataPath, offsetOf } = await markAt(dir, 6);
-  const fd = openSync(dataPath, "r+");
-  ftruncateSync(fd, offsetOf(8) + RECORD_HEADER + 5);
-  closeSync(fd);
+  const { offsetOf } = await tornAtEight(dir);
   const channelDir = join(dir, "channels", nameToken(CHANNEL));
   let fail = true;
   injectSyncs(t, (path) => (fail && path.startsWith(`${channelDir}/`) ? { failWith: "EIO" } : undefined));
@@ -225,6 +229,29 @@ t.test("zeros written ahead - a running store's data file runs past its records;
   t.same(tss, upTo(ITEMS));
   t.same(reports, [], "zeros hold nothing: no report");
   t.equal(statSync(dataPath).size, written, "and they are cut");
+});
+
+t.test("zeros written ahead - a disk without room for them still takes records that fit", async (t) => {
+  const dir = dataDir(t);
+  const channelDir = join(dir, "channels", nameToken(CHANNEL));
+  // The kernel's answer to a write past the free space: ENOSPC, thrown by writeSync.
+  const real = fs.writeSync;
+  const full = (...args: unknown[]): number => {
+    const [fd, , , length] = args;
+    if (typeof fd === "number" && length === 1024 * 1024 && readlinkSync(`/proc/self/fd/${fd}`).startsWith(`${channelDir}/`)) {
+      throw Object.assign(new Error("ENOSPC: no space left on device, write"), { code: "ENOSPC" });
+    }
+    return Reflect.apply(real, fs, args) as number;
+  };
+  Object.assign(fs, { writeSync: full });
+  t.teardown(() => Object.assign(fs, { writeSync: real }));
+  const rt = await Runtime.start({ dataDir: dir });
+  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
+  for (let ts = 1; ts <= 3; ts++) await ch.put(payload(ts), ts);
+  t.equal(statSync(join(channelDir, dataFileName(1))).size, ch.stats().stored!.bytes, "no zeros past the records");
+  await rt.stop();
+  const { tss } = await reopen(t, dir);
+  t.same(tss, upTo(3));
 });
 
 t.test("durable mark - a version 1 store is upgraded at open: its watermark is its durable mark", async (t) => {
