@@ -73,7 +73,7 @@ export class DataFile {
     const size = fs.fstatSync(fd).size;
     let cut = 0;
     if (size > watermark) {
-      if (!zerosFrom(fd, watermark, size)) cut = size - watermark;
+      cut = nonZeroEnd(fd, watermark, size) - watermark;
       fs.ftruncateSync(fd, watermark);
     }
     // A file shorter than its watermark lost committed bytes: reads past its end report damage.
@@ -240,16 +240,26 @@ function isNoSpace(err: unknown): boolean {
   return code === "ENOSPC" || code === "EDQUOT";
 }
 
-/** Whether bytes [from, to) of the file are all zero, read a block at a time. */
-function zerosFrom(fd: number, from: number, to: number): boolean {
+/**
+ * Where the last nonzero byte of [from, to) ends, `from` when there is none, read a block at a
+ * time: what a crash left past a watermark is an uncommitted batch followed by zeros written
+ * ahead, and only the batch is worth reporting.
+ */
+function nonZeroEnd(fd: number, from: number, to: number): number {
   const block = Buffer.allocUnsafe(Math.min(ZERO_AHEAD, to - from));
+  let end = from;
   for (let at = from; at < to; ) {
     const n = fs.readSync(fd, block, 0, Math.min(block.byteLength, to - at), at);
-    if (n === 0) return true;
-    for (let i = 0; i < n; i++) if (block[i] !== 0) return false;
+    if (n === 0) break;
+    for (let i = n - 1; i >= 0; i--) {
+      if (block[i] !== 0) {
+        end = at + i + 1;
+        break;
+      }
+    }
     at += n;
   }
-  return true;
+  return end;
 }
 
 /**

@@ -231,6 +231,22 @@ t.test("zeros written ahead - a running store's data file runs past its records;
   t.equal(statSync(dataPath).size, written, "and they are cut");
 });
 
+t.test("zeros written ahead - what a crash left past the watermark is reported without the zeros after it", async (t) => {
+  const dir = dataDir(t);
+  await storeOfTen(dir);
+  const dataPath = join(dir, "channels", nameToken(CHANNEL), dataFileName(1));
+  const written = statSync(dataPath).size;
+  const torn = Buffer.from("half a record that never committed");
+  const fd = openSync(dataPath, "r+");
+  writeSync(fd, torn, 0, torn.byteLength, written);
+  ftruncateSync(fd, written + 1024 * 1024); // and the zeros written ahead of it
+  closeSync(fd);
+  const { tss, reports } = await reopen(t, dir);
+  t.same(tss, upTo(ITEMS));
+  t.match(reports.join("\n"), new RegExp(`recovered: ${torn.byteLength} uncommitted bytes cut`));
+  t.equal(statSync(dataPath).size, written, "all of it is cut");
+});
+
 t.test("zeros written ahead - a disk without room for them still takes records that fit", async (t) => {
   const dir = dataDir(t);
   const channelDir = join(dir, "channels", nameToken(CHANNEL));
