@@ -120,11 +120,14 @@ export class ItemTooLargeError extends PtsError {
   }
 }
 
-/** A persistent channel whose LRVM state is damaged; it is refused rather than guessed at. */
+/**
+ * A persistent channel whose LRVM state is damaged; it is refused rather than guessed at. Also
+ * what open reports when it repaired what a crash left, with advice saying nothing is lost.
+ */
 export class StoreCorruptError extends PtsError {
   static readonly code = "PTS_STORE_CORRUPT";
-  constructor(channel: string, what: string) {
-    super(StoreCorruptError.code, `persistent channel ${JSON.stringify(channel)}: ${what}; restore the data directory from a backup`);
+  constructor(channel: string, what: string, advice = "restore the data directory from a backup") {
+    super(StoreCorruptError.code, `persistent channel ${JSON.stringify(channel)}: ${what}; ${advice}`);
   }
 }
 
