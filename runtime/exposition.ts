@@ -66,14 +66,6 @@ export function histogramWriter(name: string, help: string): (samples: Histogram
   };
 }
 
-/**
- * A family of one series without labels, up to its value: `# HELP …\n# TYPE …\nname `; the
- * caller appends the value (`formatValue`) and "\n".
- */
-export function singleSeriesStart(name: string, help: string, type: "counter" | "gauge"): string {
-  return `${header(name, help, type)}${name} `;
-}
-
 function header(name: string, help: string, type: string): string {
   return `# HELP ${name} ${help.replace(/\\/g, "\\\\").replace(/\n/g, "\\n")}\n# TYPE ${name} ${type}\n`;
 }
@@ -90,7 +82,7 @@ function escape(value: string): string {
 }
 
 /** A sample value as Prometheus spells it. */
-export function formatValue(value: number): string {
+function formatValue(value: number): string {
   if (Number.isNaN(value)) return "NaN";
   if (value === Infinity) return "+Inf";
   if (value === -Infinity) return "-Inf";

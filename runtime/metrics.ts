@@ -1,7 +1,7 @@
 /**
  * Metrics: one prom-client registry per runtime, with Node's default process metrics (one set
- * per process, started at the first scrape: runtime/processMetrics.ts), and the HTTP server for
- * /metrics, /healthz and /readyz (127.0.0.1:9464 unless configured otherwise).
+ * per process, started at the first scrape), and the HTTP server for /metrics, /healthz and
+ * /readyz (127.0.0.1:9464 unless configured otherwise).
  *
  * Speed is designed in: the layers above keep plain numbers — counters in their own `stats()`,
  * latency distributions in LatencyHistograms — and register *collectors* here that read them
@@ -10,28 +10,28 @@
  *
  * A scrape is cheap too: PTS's own families are written straight to text from the collectors
  * (runtime/exposition.ts); the registry holds them as prom-client metrics only for in-process
- * readers of `get()` (the live view). The default process metrics are written the same way, by
- * runtime/processMetrics.ts rather than prom-client's collectors, and collected at most once
- * per PROCESS_METRICS_MS.
+ * readers of `get()` (the live view). The default process metrics (prom-client's
+ * collectDefaultMetrics: /proc, V8's heap statistics, the event-loop delay histogram) are
+ * collected at most once per PROCESS_METRICS_MS and served from that text in between.
  *
  * Names follow Prometheus conventions: a `pts_` prefix, base units (`_seconds`, `_bytes`),
  * `_total` on counters; labels are bounded (channel, pipeline, stage, sensor, actuator, reason…).
  */
 import http from "node:http";
 import type { AddressInfo } from "node:net";
-import { Counter, Gauge, Histogram, Registry } from "prom-client";
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from "prom-client";
 import { InvalidOptionError, PtsError } from "./errors.ts";
 import { type HistogramSamples, type Labels, type Samples, histogramWriter, samplesWriter } from "./exposition.ts";
-import { processMetricsText } from "./processMetrics.ts";
 
 export type { HistogramSamples, Labels, Samples } from "./exposition.ts";
-export { PROCESS_METRICS_MS } from "./processMetrics.ts";
 
 export type MetricsOptions = { port?: number; host?: string };
 /** Answers a request for a path under a registered prefix. */
 export type RouteHandler = (req: http.IncomingMessage, res: http.ServerResponse, path: string) => void | Promise<void>;
 
 export const DEFAULT_METRICS_PORT = 9464;
+/** The default process metrics are collected at most this often; scrapes in between reuse them. */
+export const PROCESS_METRICS_MS = 1000;
 
 /** The metrics server could not listen (the port is taken, or the address is not this host's). */
 export class MetricsServerError extends PtsError {
@@ -39,6 +39,29 @@ export class MetricsServerError extends PtsError {
   constructor(address: string, cause: unknown) {
     super(MetricsServerError.code, `cannot serve metrics on ${address}: ${(cause as Error).message}; choose another port (metrics: { port }) or pass metrics: false`, { cause });
   }
+}
+
+/**
+ * Node's default process metrics, one set per process whatever the number of runtimes: they
+ * describe the process, and prom-client's collectors (a GC PerformanceObserver, an event-loop
+ * delay monitor) can never be stopped, so one per runtime would pile up in a process that
+ * starts runtimes again and again. Collected at most once per PROCESS_METRICS_MS.
+ */
+let processRegistry: Registry | undefined;
+let processText: Promise<string> | undefined;
+let processAt = -Infinity;
+
+function processMetricsText(): Promise<string> {
+  const now = performance.now();
+  if (processText === undefined || now - processAt >= PROCESS_METRICS_MS) {
+    if (processRegistry === undefined) {
+      processRegistry = new Registry();
+      collectDefaultMetrics({ register: processRegistry });
+    }
+    processAt = now;
+    processText = processRegistry.metrics();
+  }
+  return processText;
 }
 
 export class Metrics {
@@ -112,7 +135,7 @@ export class Metrics {
     if (all.length > this.written.size) {
       for (const metric of all) if (!this.written.has(metric.name)) own += `${await this.registry.getSingleMetricAsString(metric.name)}\n`;
     }
-    return own + processMetricsText();
+    return own + (await processMetricsText());
   }
 
   /** Serves /metrics, /healthz and /readyz; resolves with the address it listens on. */
