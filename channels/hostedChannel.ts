@@ -104,25 +104,18 @@ export class HostedChannel<T> implements ItemSource<T> {
   }
 
   /**
-   * A remote put, as the bytes its value came in. Kept as they came (keepsReceived): checked
-   * (a payload the codec cannot decode is refused with its CodecError, as decoding it would
-   * be) and stored undecoded; else decoded and put as a value. Timed as callerPut.
+   * A remote put, as the bytes its value came in, on a channel that keepsReceived() (the caller
+   * checks): checked (a payload the codec cannot decode is refused with its CodecError, as
+   * decoding it would be) and stored undecoded. Timed as callerPut.
    */
   putReceived(ts: number, payload: Uint8Array): Promise<void> {
     const started = this.putStart();
     let item: ReceivedItem<T>;
     let size = 0;
     try {
-      if (this.closed) throw new ChannelClosedError(this.name);
-      if (!isTimestamp(ts)) throw timestampError(ts);
-      if (!this.keepsReceived()) {
-        return this.timedSince(started, this.put(this.codec.decode(payload), ts));
-      }
+      this.checkOpenAt(ts);
       item = ReceivedItem.accept(ts, payload, this.codec);
-      if (this.measure) {
-        size = payload.byteLength;
-        if (size > this.retention.bytes!) throw new ItemTooLargeError(this.name, size, this.retention.bytes!);
-      }
+      if (this.measure) this.checkFits((size = payload.byteLength));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -148,13 +141,23 @@ export class HostedChannel<T> implements ItemSource<T> {
    * large); otherwise returns the value's encoded size (0 when bytes are not tracked).
    */
   protected admit(value: T, ts: number): number {
-    if (this.closed) throw new ChannelClosedError(this.name);
-    if (!isTimestamp(ts)) throw timestampError(ts);
+    this.checkOpenAt(ts);
     this.codec.check?.(value);
     if (!this.measure) return 0;
     const size = encodedSize(this.codec, value);
-    if (size > this.retention.bytes!) throw new ItemTooLargeError(this.name, size, this.retention.bytes!);
+    this.checkFits(size);
     return size;
+  }
+
+  /** Throws when the channel is closed or `ts` is not a timestamp. */
+  private checkOpenAt(ts: number): void {
+    if (this.closed) throw new ChannelClosedError(this.name);
+    if (!isTimestamp(ts)) throw timestampError(ts);
+  }
+
+  /** Throws when an item of `size` encoded bytes can never fit retain.bytes. */
+  private checkFits(size: number): void {
+    if (size > this.retention.bytes!) throw new ItemTooLargeError(this.name, size, this.retention.bytes!);
   }
 
   /** After an item entered the window: retention, waiters, put triggers. */

@@ -15,18 +15,18 @@
 import fs from "node:fs";
 import { crc32 } from "node:zlib";
 import { RECORD_CRC_AT, RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS_AT } from "./format.ts";
+import { INLINE_SYNC_MAX_MS } from "../../runtime/lrvm/index.ts";
 
 export type RecordRef = { offset: number; length: number; crc: number };
 
 /**
  * A write of at most this many bytes, and its fdatasync while fdatasync is fast (the last one
- * took under FAST_SYNC_MS), run on the calling thread: a sync put's record is a few hundred
+ * took under INLINE_SYNC_MAX_MS), run on the calling thread: a sync put's record is a few hundred
  * bytes, and the thread pool's round trips (one for the write, one for the fdatasync) cost
  * more than the work. Checkpoints' megabytes, and any sync on a slow disk, go through the
  * pool, so the event loop never waits long.
  */
 const SMALL_WRITE = 64 * 1024;
-const FAST_SYNC_MS = 1;
 /** How long the last data-file fdatasync took: a property of the disk, shared by every file. */
 let lastSyncMs = 0;
 /** Zeros written ahead of small writes at a time (see DataFile.zeroAhead). */
@@ -136,7 +136,7 @@ export class DataFile {
     const end = this.end;
     const generation = this.generation;
     this.unsynced = 0;
-    if (!inPool && unsynced <= SMALL_WRITE && lastSyncMs < FAST_SYNC_MS) {
+    if (!inPool && unsynced <= SMALL_WRITE && lastSyncMs < INLINE_SYNC_MAX_MS) {
       try {
         fs.fdatasyncSync(this.fd);
       } catch (err) {

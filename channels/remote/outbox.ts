@@ -42,11 +42,6 @@ export class Outbox<E extends Encoded> {
     if (this.pending.length === 1) this.flushSoon();
   }
 
-  /** Items added and not sent yet. */
-  get size(): number {
-    return this.pending.length;
-  }
-
   /** Sends what is pending now. */
   flush(): void {
     if (this.pending.length === 0) return;

@@ -15,6 +15,7 @@ export { Rvm, DEFAULT_TRUNCATE_THRESHOLD, DEFAULT_SPILL_BYTES } from "./rvm.ts";
 export { Transaction } from "./transaction.ts";
 export { RvmError, RVM_ERROR_CODES, type RvmErrorCode } from "./errors.ts";
 export { inspect } from "./inspect.ts";
+export { INLINE_SYNC_MAX_MS } from "./log-writer.ts";
 export type {
   Segment,
   OpenOptions,

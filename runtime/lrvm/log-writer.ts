@@ -7,7 +7,7 @@
  * batch of the next fdatasync; commits that arrive while an fdatasync is in flight all share
  * the following one, so N concurrent committers cost about two fsyncs per round, not N. A
  * batch of one waiter has no group to form: while fdatasync is fast (the last one took under
- * LONE_SYNC_MAX_MS), it is written and fdatasynced synchronously on this thread, which spares
+ * INLINE_SYNC_MAX_MS), it is written and fdatasynced synchronously on this thread, which spares
  * a lone committer the thread pool's round trip; on a slow disk it goes through the pool, so
  * that the event loop (a host's network, a pipeline's stages) never stalls for long.
  *
@@ -57,10 +57,11 @@ const INITIAL_BUFFER_BYTES = 64 << 10;
 /** Spills between background fdatasyncs: a few MiB per fdatasync with the default spillBytes. */
 const WRITEBACK_SPILLS = 4;
 /**
- * The longest fdatasync a lone commit may wait for on the calling thread. A fast disk (0.2 ms
- * here) costs less than the thread pool's round trip; a slower one would stall the event loop.
+ * The longest fdatasync a lone write may wait for on the calling thread (a lone commit here, a
+ * small data-file write in channels/persistence). A fast disk (0.2 ms here) costs less than
+ * the thread pool's round trip; a slower one would stall the event loop.
  */
-const LONE_SYNC_MAX_MS = 1;
+export const INLINE_SYNC_MAX_MS = 1;
 
 /** Creates the log file of `epoch` durably and returns its fd. */
 export async function createLogFile(dir: string, epoch: number, firstSeq: number): Promise<number> {
@@ -210,7 +211,7 @@ export class LogWriter {
     this.scheduled = false;
     if (this.syncing || (this.next === null && this.rotations.length === 0)) return;
     // A background fdatasync in flight may hold an error this thread has not seen yet.
-    if (this.waiters === 1 && this.rotations.length === 0 && this.writebacks === 0 && this.lastSyncMs < LONE_SYNC_MAX_MS) {
+    if (this.waiters === 1 && this.rotations.length === 0 && this.writebacks === 0 && this.lastSyncMs < INLINE_SYNC_MAX_MS) {
       this.syncAlone();
       return;
     }
