@@ -8,7 +8,8 @@
  * a version 1 store (format.ts, sections 3 and 4).
  *
  * Writes happen in three steps, called by the Journal in order (see format.ts, section 5):
- * `write()` seals chunks of records (recordChunk.ts) and appends each with one write per data
+ * `write()` seals chunks of records (recordChunk.ts; their checksums set by the seal worker or
+ * here) and appends each with one write per data
  * file it reaches, rolling files and growing indexes as needed; the Journal syncs
  * `dirtyFiles()`, before the commit or, for a plan that is `overlappable()`, with it; then
  * `apply()` puts the index entries, watermarks, durable marks, file table and history drops into
@@ -25,6 +26,7 @@ import { DataFile, type RecordRef, recordPayload } from "./dataFile.ts";
 import { type ByteRange, FileIndex } from "./fileIndex.ts";
 import { ENTRY_SIZE, FILE_ROLL_BYTES, FORMAT_VERSION, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
 import { type RecordChunk, sealRecords } from "./recordChunk.ts";
+import { setRecordCrcs } from "./recordCrcs.js";
 import { StoreCorruptError, StoreFullError } from "../errors.ts";
 
 export type StoredItem = { ts: number; payload: Uint8Array };
@@ -298,6 +300,7 @@ export class ChannelStore {
     let left = 0;
     for (const c of chunks) left += c.count;
     for (const chunk of chunks) {
+      if (!(chunk.crcs !== undefined && (await chunk.crcs))) setRecordCrcs(chunk.bytes, 0, chunk.length);
       let at = 0;
       let inChunk = chunk.count;
       while (inChunk > 0) {
@@ -453,12 +456,17 @@ export class ChannelStore {
     return this.files.slice(0, k);
   }
 
-  /** A new data file, its index segment sized for the `expected` items about to go in. */
+  /**
+   * A new data file, its index segment sized for the `expected` items about to go in, or for as
+   * many as the file before it holds: a channel that filled one file will likely fill the next,
+   * and every time an index grows, the LRVM truncates its log to remap it (tens of ms).
+   */
   private async createFile(plan: WritePlan, expected: number): Promise<StoreFile> {
     if (this.files.length >= MAX_FILES) throw new StoreFullError(this.name, "data files", `at most ${MAX_FILES} data files; set persist.history to drop old ones`);
     const n = Math.max(this.meta.nextFile, ...this.files.map((f) => f.n + 1));
     const { file } = DataFile.open(n, join(this.dir, dataFileName(n)), 0);
-    const seg: Segment = await this.rvm.map(indexSegment(this.token, n), indexBytes(slotsFor(expected, IDX_INITIAL)));
+    const slots = slotsFor(Math.max(expected, this.files.at(-1)?.index.count ?? 0), IDX_INITIAL);
+    const seg: Segment = await this.rvm.map(indexSegment(this.token, n), indexBytes(slots));
     const created: StoreFile = { n, data: file, index: new FileIndex(seg) };
     created.index.init(n);
     this.files.push(created);

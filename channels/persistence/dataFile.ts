@@ -13,8 +13,8 @@
  * checksum all match what the index says; otherwise it returns undefined (damage).
  */
 import fs from "node:fs";
-import { crc32 } from "node:zlib";
 import { RECORD_CRC_AT, RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS_AT } from "./format.ts";
+import { recordCrc } from "./recordCrcs.js";
 import { INLINE_SYNC_MAX_MS } from "../../runtime/lrvm/index.ts";
 
 export type RecordRef = { offset: number; length: number; crc: number };
@@ -274,6 +274,6 @@ export function recordPayload(span: Buffer, at: number, ref: RecordRef, ts: numb
   if (bytes.readDoubleLE(RECORD_TS_AT) !== ts) return undefined;
   const crc = bytes.readUInt32LE(RECORD_CRC_AT);
   if (crc !== ref.crc) return undefined;
-  if (crc32(bytes.subarray(RECORD_HEADER), crc32(bytes.subarray(RECORD_LENGTH_AT, RECORD_CRC_AT))) !== crc) return undefined;
+  if (recordCrc(bytes, 0, ref.length - RECORD_HEADER) !== crc) return undefined;
   return bytes.subarray(RECORD_HEADER);
 }

@@ -197,8 +197,10 @@ function coalesce(chunks: RecordChunk[]): RecordChunk[] {
     bytes = 0;
   };
   for (const c of chunks) {
-    if (c.length >= SMALL_CHUNK || bytes + c.length > MERGED_CHUNK) close();
-    if (c.length >= SMALL_CHUNK) out.push(c);
+    // A chunk the seal worker has is never merged: its own write awaits the worker's job.
+    const whole = c.length >= SMALL_CHUNK || c.crcs !== undefined;
+    if (whole || bytes + c.length > MERGED_CHUNK) close();
+    if (whole) out.push(c);
     else {
       group.push(c);
       bytes += c.length;

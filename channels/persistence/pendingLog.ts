@@ -7,6 +7,9 @@
  * marking them was measured at about 0.7 µs per item, more than a whole memory-only put. Bytes
  * in a few large buffers cost the garbage collector nothing per item, and they are what the
  * checkpoint writes: the put has done the encoding, the checkpoint only seals and writes.
+ * The buffers live on SharedArrayBuffers: each one, once full (and the last one, when a
+ * checkpoint takes the log), goes to the seal worker (crcSealer.ts), which sets its records'
+ * checksums on another core while puts go on.
  *
  * Guarantees: `at`, `firstAfter` and `range` see the newest record of each timestamp, and return
  * copies (the buffers go to disk and may be sealed meanwhile); `chunks()` holds every record in
@@ -21,6 +24,7 @@ import type { StoredItem } from "./channelStore.ts";
 import { RECORD_HEADER, RECORD_LENGTH_AT } from "./format.ts";
 import { lowerBound } from "../lowerBound.ts";
 import { type RecordChunk, encodeRecord, viewOf } from "./recordChunk.ts";
+import { crcsAhead, sharedBuffer } from "./crcSealer.ts";
 
 /** A new buffer's first size; each next one doubles, up to MAX_BUFFER, so a quiet channel stays small. */
 const MIN_BUFFER = 64 * 1024;
@@ -34,6 +38,8 @@ const POS_SPLIT = 2 ** 32;
  */
 const spare: Buffer[] = [];
 const MAX_SPARE = 32;
+/** Timestamps a new log's time index has room for before it first grows. */
+const INITIAL_ROOM = 1024;
 
 /** Lets the spare buffers go (up to 256 MiB): a runtime that stops no longer needs them. */
 export function dropSpareBuffers(): void {
@@ -46,15 +52,21 @@ export class PendingLog {
   private view = viewOf(this.buf);
   private used = 0;
   private count = 0;
-  /** Sorted by ts; pos[i] is where the newest record at ts[i] lies. Numbers only: nothing for the GC to trace. */
-  private readonly ts: number[] = [];
-  private readonly pos: number[] = [];
+  /**
+   * Sorted by ts; pos[i] is where the newest record at ts[i] lies; `held` of them are in use.
+   * Typed arrays: nothing for the GC to trace, and their room is kept across release(), so a
+   * log reused checkpoint after checkpoint grows them once (number arrays were measured at
+   * 70-150 ns per put for the two pushes, these at about 25).
+   */
+  private ts = new Float64Array(INITIAL_ROOM);
+  private pos = new Float64Array(INITIAL_ROOM);
+  private held = 0;
   /** Bytes of all records appended, replaced ones included. */
   bytes = 0;
 
   /** Timestamps held. */
   get size(): number {
-    return this.ts.length;
+    return this.held;
   }
 
   /** Appends a record; it replaces a record at the same ts for reads (both stay in chunks()). */
@@ -65,26 +77,50 @@ export class PendingLog {
     this.used += encodeRecord(this.buf, this.view, this.used, ts, payload);
     this.count++;
     this.bytes += size;
-    const n = this.ts.length;
+    const n = this.held;
     if (n === 0 || ts > this.ts[n - 1]) {
-      this.ts.push(ts);
-      this.pos.push(p);
+      if (n === this.ts.length) this.makeRoom();
+      this.ts[n] = ts;
+      this.pos[n] = p;
+      this.held = n + 1;
       return;
     }
-    const i = lowerBound(this.ts, ts);
+    const i = lowerBound(this.ts, ts, 0, n);
     if (this.ts[i] === ts) this.pos[i] = p;
     else {
-      this.ts.splice(i, 0, ts);
-      this.pos.splice(i, 0, p);
+      if (n === this.ts.length) this.makeRoom();
+      this.ts.copyWithin(i + 1, i, n);
+      this.pos.copyWithin(i + 1, i, n);
+      this.ts[i] = ts;
+      this.pos[i] = p;
+      this.held = n + 1;
     }
+  }
+
+  /** Doubles the room of the time index. */
+  private makeRoom(): void {
+    const ts = new Float64Array(this.ts.length * 2);
+    const pos = new Float64Array(this.ts.length * 2);
+    ts.set(this.ts);
+    pos.set(this.pos);
+    this.ts = ts;
+    this.pos = pos;
   }
 
   /** Every record so far, in put order. */
   chunks(): RecordChunk[] {
-    return this.used > 0 ? [...this.done, { bytes: this.buf, length: this.used, count: this.count }] : this.done.slice();
+    return this.used > 0 ? [...this.done, this.chunkOfBuffer()] : this.done.slice();
   }
 
-  /** Gives the log's buffers back for reuse; the log is empty afterwards. Only once its records are written. */
+  /** The current buffer's records as a chunk, handed to the seal worker when it is large enough. */
+  private chunkOfBuffer(): RecordChunk {
+    return { bytes: this.buf, length: this.used, count: this.count, crcs: crcsAhead(this.buf, this.used) };
+  }
+
+  /**
+   * Gives the log's buffers back for reuse; the log is empty afterwards, and keeps the room of
+   * its time index. Only once its records are written.
+   */
   release(): void {
     for (const c of this.done) if (c.bytes.byteLength === MAX_BUFFER && spare.length < MAX_SPARE) spare.push(c.bytes);
     if (this.buf.byteLength === MAX_BUFFER && spare.length < MAX_SPARE) spare.push(this.buf);
@@ -93,36 +129,35 @@ export class PendingLog {
     this.view = viewOf(this.buf);
     this.used = 0;
     this.count = 0;
-    this.ts.length = 0;
-    this.pos.length = 0;
+    this.held = 0;
     this.bytes = 0;
   }
 
   /** Appends the items of a newer log after this one's (its records win), for a failed checkpoint. */
   absorb(newer: PendingLog): void {
-    for (let i = 0; i < newer.ts.length; i++) this.append(newer.ts[i], newer.payloadAt(newer.pos[i]));
+    for (let i = 0; i < newer.held; i++) this.append(newer.ts[i], newer.payloadAt(newer.pos[i]));
   }
 
   has(ts: number): boolean {
-    const i = lowerBound(this.ts, ts);
-    return i < this.ts.length && this.ts[i] === ts;
+    const i = lowerBound(this.ts, ts, 0, this.held);
+    return i < this.held && this.ts[i] === ts;
   }
 
   at(ts: number): StoredItem | undefined {
-    const i = lowerBound(this.ts, ts);
-    return i < this.ts.length && this.ts[i] === ts ? this.item(i) : undefined;
+    const i = lowerBound(this.ts, ts, 0, this.held);
+    return i < this.held && this.ts[i] === ts ? this.item(i) : undefined;
   }
 
   /** The first item with ts > after. */
   firstAfter(after: number): StoredItem | undefined {
-    const i = lowerBound(this.ts, after + 1);
-    return i < this.ts.length ? this.item(i) : undefined;
+    const i = lowerBound(this.ts, after + 1, 0, this.held);
+    return i < this.held ? this.item(i) : undefined;
   }
 
   /** Items with lo <= ts <= hi, in order. */
   range(lo: number, hi: number): StoredItem[] {
     const out: StoredItem[] = [];
-    for (let i = lowerBound(this.ts, lo); i < this.ts.length && this.ts[i] <= hi; i++) out.push(this.item(i));
+    for (let i = lowerBound(this.ts, lo, 0, this.held); i < this.held && this.ts[i] <= hi; i++) out.push(this.item(i));
     return out;
   }
 
@@ -140,11 +175,11 @@ export class PendingLog {
 
   /** Closes the current buffer and starts one with room for `size` bytes. */
   private grow(size: number): void {
-    if (this.used > 0) this.done.push({ bytes: this.buf, length: this.used, count: this.count });
+    if (this.used > 0) this.done.push(this.chunkOfBuffer());
     const next = Math.max(size, Math.min(MAX_BUFFER, Math.max(MIN_BUFFER, this.buf.byteLength * 2)));
     // A spare buffer even where doubling would start smaller: a new log after a checkpoint
     // would otherwise fault in its first megabytes afresh every time.
-    this.buf = (size <= MAX_BUFFER ? spare.pop() : undefined) ?? Buffer.allocUnsafe(next);
+    this.buf = (size <= MAX_BUFFER ? spare.pop() : undefined) ?? sharedBuffer(next);
     this.view = viewOf(this.buf);
     this.used = 0;
     this.count = 0;

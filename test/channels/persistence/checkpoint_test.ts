@@ -1,7 +1,8 @@
 /**
  * Checkpoint mode: items not yet checkpointed are read through every get variant together with
  * the live window and the items on disk; replacements win wherever the older copy lies; a
- * checkpoint starts early once CHECKPOINT_BYTES are pending.
+ * checkpoint starts early once CHECKPOINT_BYTES are pending; past MAX_PENDING_BYTES, a put
+ * resolves only when the running checkpoint is done (backpressure), its item visible at once.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -9,7 +10,8 @@ import { join } from "node:path";
 import t, { type Test } from "tap";
 import { Runtime } from "../../../index.ts";
 import type { Item } from "../../../index.ts";
-import { CHECKPOINT_BYTES } from "../../../channels/persistentChannel.ts";
+import { CHECKPOINT_BYTES, MAX_PENDING_BYTES } from "../../../channels/persistentChannel.ts";
+import { RECORD_HEADER } from "../../../channels/persistence/format.ts";
 
 function dataDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), "pts-checkpoint-"));
@@ -103,4 +105,50 @@ t.test("checkpoint - a failed checkpoint keeps its items and is retried after a 
   for (let i = 0; i < 1000 && (ch.stats().stored?.items ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(ch.stats().stored?.items, count + 50, "the retry stored every item, those of the failed checkpoint included");
   t.equal(ch.stats().stored?.pending, 0);
+});
+
+t.test("checkpoint - past MAX_PENDING_BYTES a put waits for the running checkpoint, and its item is visible at once", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir });
+  t.teardown(() => rt.stop());
+  // The journal holds every write until the test lets it go, as a slow disk would.
+  const journal = (rt as unknown as { journal: { submit: (op: unknown) => Promise<void> } }).journal;
+  const submit = journal.submit.bind(journal);
+  let release: () => void = () => undefined;
+  const held = new Promise<void>((r) => (release = r));
+  let writes = 0;
+  journal.submit = async (op) => {
+    writes++;
+    await held;
+    return submit(op);
+  };
+  const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 3_600_000 }, codec: "binary", retain: { count: 4 } });
+  const frame = Buffer.alloc(1024 * 1024, 1);
+  let ts = 0;
+  while ((ch.stats().stored?.pending ?? 0) * frame.byteLength < CHECKPOINT_BYTES) await ch.put(frame, ++ts);
+  await ch.put(frame, ++ts);
+  t.equal(writes, 1, "a checkpoint started at CHECKPOINT_BYTES and is held");
+  // The held checkpoint has every item so far (give or take the last). The puts after it
+  // resolve at once until the pending log reaches MAX_PENDING_BYTES.
+  const flushing = ts;
+  const record = frame.byteLength + RECORD_HEADER;
+  let waiting: Promise<void> | undefined;
+  let settled = false;
+  while (waiting === undefined) {
+    settled = false;
+    const put = ch.put(frame, ++ts).then(() => void (settled = true));
+    await new Promise((r) => setImmediate(r));
+    if (!settled) waiting = put;
+  }
+  const pendingBytes = ((ch.stats().stored?.pending ?? 0) - flushing) * record;
+  t.ok(pendingBytes >= MAX_PENDING_BYTES - record && pendingBytes <= MAX_PENDING_BYTES + record, `the first put to wait came at MAX_PENDING_BYTES (${pendingBytes} pending)`);
+  await new Promise((r) => setTimeout(r, 50));
+  t.equal(settled, false, "it waits while the checkpoint runs");
+  t.same((await ch.get("newest"))?.ts, ts, "its item is visible at once");
+  release();
+  await waiting;
+  t.ok(settled, "and resolves once the checkpoint is done");
+  t.ok((ch.stats().stored?.items ?? 0) > 0, "the checkpoint stored its items");
+  await rt.checkpoint();
+  t.equal(ch.stats().stored?.items, ts, "every put is stored");
 });

@@ -1,13 +1,16 @@
 /**
- * Record chunks and the pending log: records sealed with the format's checksum and index
- * entries, within the count and byte limits a data file leaves; and the pending log's reads,
- * replacement, put order, absorb and release.
+ * Record chunks and the pending log: record checksums as the format gives them, set on this
+ * thread or by the seal worker; records sealed into index entries, within the count and byte
+ * limits a data file leaves; and the pending log's reads, replacement, put order, absorb and
+ * release.
  */
 import { crc32 } from "node:zlib";
-import t from "tap";
+import t, { type Test } from "tap";
 import { ENTRY_CRC_AT, ENTRY_LENGTH_AT, ENTRY_OFFSET_AT, ENTRY_SIZE, RECORD_CRC_AT, RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS_AT } from "../../../channels/persistence/format.ts";
 import { PendingLog } from "../../../channels/persistence/pendingLog.ts";
 import { type RecordChunk, recordChunk, sealRecords } from "../../../channels/persistence/recordChunk.ts";
+import { CRC_AT, CRC_HEADER, CRC_LENGTH_AT, setRecordCrcs } from "../../../channels/persistence/recordCrcs.js";
+import { MIN_CRC_JOB, crcsAhead, sharedBuffer } from "../../../channels/persistence/crcSealer.ts";
 
 const bytes = (n: number, seed: number): Buffer => Buffer.from(Array.from({ length: n }, (_, i) => (i * 31 + seed) & 0xff));
 const tss = (items: readonly { ts: number }[]): number[] => items.map((i) => i.ts);
@@ -30,6 +33,8 @@ t.test("records - a sealed record carries crc32(length, ts, payload), and its en
   for (const len of [0, 1, 255, 4096]) {
     const payload = bytes(len, len);
     const chunk = recordChunk(1_700_000_000_000_000 + len, payload);
+    t.equal(chunk.bytes.readUInt32LE(RECORD_CRC_AT), 0, "encoded with its crc unset");
+    setRecordCrcs(chunk.bytes, 0, chunk.length);
     const entries = Buffer.alloc(ENTRY_SIZE);
     const s = sealRecords(chunk, 0, 1, Infinity, 1000, entries, -1);
     t.same(s, { end: RECORD_HEADER + len, count: 1, lastTs: 1_700_000_000_000_000 + len, ascending: true }, `${len} bytes`);
@@ -47,6 +52,7 @@ t.test("records - a seal stops at the count and byte limits, but always takes on
   const log = new PendingLog();
   for (let ts = 1; ts <= 10; ts++) log.append(ts, bytes(100, ts));
   const [chunk] = log.chunks();
+  setRecordCrcs(chunk.bytes, 0, chunk.length);
   const entries = Buffer.alloc(10 * ENTRY_SIZE);
   const size = RECORD_HEADER + 100;
   t.same(sealRecords(chunk, 0, 3, Infinity, 0, entries, 0), { end: 3 * size, count: 3, lastTs: 3, ascending: true }, "by count");
@@ -100,4 +106,64 @@ t.test("records - the pending log spans buffers, absorbs a newer log and release
   t.same(log.chunks(), []);
   log.append(1, Buffer.from("again"));
   t.same(log.at(1)?.payload, Buffer.from("again"), "usable after release");
+});
+
+/** Every record of the chunks has crc32(bytes [4, 16) ++ payload), computed here with zlib alone. */
+function checkCrcs(t: Test, chunks: readonly RecordChunk[]): void {
+  let bad = 0;
+  let n = 0;
+  for (const c of chunks) {
+    for (let at = 0; at < c.length; n++) {
+      const len = c.bytes.readUInt32LE(at + RECORD_LENGTH_AT);
+      const want = crc32(c.bytes.subarray(at + RECORD_HEADER, at + RECORD_HEADER + len), crc32(c.bytes.subarray(at + RECORD_LENGTH_AT, at + RECORD_CRC_AT)));
+      if (c.bytes.readUInt32LE(at + RECORD_CRC_AT) !== want) bad++;
+      at += RECORD_HEADER + len;
+    }
+  }
+  t.equal(bad, 0, `all ${n} records carry their checksum`);
+}
+
+t.test("records - recordCrcs.js (plain JavaScript, for the worker) uses format.ts's offsets", async (t) => {
+  t.equal(CRC_LENGTH_AT, RECORD_LENGTH_AT);
+  t.equal(CRC_AT, RECORD_CRC_AT);
+  t.equal(CRC_HEADER, RECORD_HEADER);
+});
+
+t.test("records - the seal worker sets the checksums of a pending log's buffers as they fill and when taken", async (t) => {
+  const log = new PendingLog();
+  const sizes = [0, 1, 17, 256, 1000, 4099];
+  const n = 40_000;
+  for (let i = 0; i < n; i++) log.append(1_700_000_000_000_000 + i, bytes(sizes[i % sizes.length], i));
+  const chunks = log.chunks();
+  t.ok(chunks.length > 2, `${chunks.length} buffers`);
+  t.ok(chunks.every((c) => c.bytes.buffer instanceof SharedArrayBuffer), "on shared memory");
+  const large = chunks.filter((c) => c.length >= MIN_CRC_JOB);
+  t.ok(large.length > 2 && chunks.every((c) => (c.crcs !== undefined) === c.length >= MIN_CRC_JOB), "every buffer of MIN_CRC_JOB bytes or more went to the worker");
+  t.same(await Promise.all(large.map((c) => c.crcs)), large.map(() => true), "and the worker sealed each");
+  checkCrcs(t, large);
+  t.same(tss(records(chunks)).length, n);
+});
+
+t.test("records - the worker takes only large runs on shared memory; the caller seals the rest", async (t) => {
+  t.equal(crcsAhead(Buffer.alloc(MIN_CRC_JOB * 2), MIN_CRC_JOB * 2), undefined, "not on a SharedArrayBuffer");
+  t.equal(crcsAhead(sharedBuffer(MIN_CRC_JOB), MIN_CRC_JOB - 1), undefined, "below MIN_CRC_JOB");
+  const log = new PendingLog();
+  for (let ts = 1; ts <= 10; ts++) log.append(ts, bytes(100, ts));
+  const chunks = log.chunks();
+  t.equal(chunks.length, 1);
+  t.equal(chunks[0].crcs, undefined, "a small checkpoint is sealed where it is written");
+  t.equal(chunks[0].bytes.readUInt32LE(RECORD_CRC_AT), 0, "and is not sealed yet");
+});
+
+t.test("records - a job the worker cannot do resolves false, and the worker goes on with the next", async (t) => {
+  const bad = sharedBuffer(MIN_CRC_JOB);
+  bad.writeUInt32LE(RECORD_MAGIC, 0);
+  bad.writeUInt32LE(0xfffffff0, RECORD_LENGTH_AT); // a record running far past the buffer
+  t.equal(await crcsAhead(bad, MIN_CRC_JOB), false, "refused: the caller seals the chunk itself");
+  const log = new PendingLog();
+  for (let ts = 1; log.bytes < 2 * MIN_CRC_JOB; ts++) log.append(ts, bytes(500, ts));
+  const chunks = log.chunks().filter((c) => c.crcs !== undefined);
+  t.ok(chunks.length > 0);
+  t.same(await Promise.all(chunks.map((c) => c.crcs)), chunks.map(() => true), "the next jobs are done");
+  checkCrcs(t, chunks);
 });
