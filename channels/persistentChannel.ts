@@ -31,7 +31,7 @@ import { PendingLog } from "./persistence/pendingLog.ts";
 import { recordChunk } from "./persistence/recordChunk.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { Bound, ChannelStats, DuplicatePolicy, Item, PersistHandler, PersistOptions } from "./types.ts";
-import { Backoff, type Codec, encodedSize } from "../runtime/index.ts";
+import { Backoff, type Codec } from "../runtime/index.ts";
 import { ReceivedItem } from "./receivedItem.ts";
 import { MAX_CONSUMERS } from "./persistence/format.ts";
 
@@ -104,10 +104,9 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     if (newest === undefined) return;
     const byCount = this.store.nthNewestTs(Math.min(this.retention.count ?? Infinity, this.store.count)) ?? 0;
     const byAge = this.retention.ms !== undefined ? newest - Math.round(this.retention.ms * 1000) : 0;
-    for (const s of this.store.range(Math.max(byCount, byAge, 0), newest)) {
-      const item = this.decode(s.ts, s.payload);
-      this.index.insert(item, this.measure ? encodedSize(this.codec, item.value) : 0);
-    }
+    // Held as stored, decoded on the first read: a reopen need not decode a whole window, and
+    // the stored bytes are the codec's encoding, so their length is the item's size.
+    for (const s of this.store.range(Math.max(byCount, byAge, 0), newest)) this.index.insert(ReceivedItem.stored(s.ts, s.payload, this.codec), this.measure ? s.payload.byteLength : 0);
     const n = excess(this.index, this.retention);
     if (n > 0) this.index.evict(n, false);
     const oldestKept = this.index.oldest()?.ts;
@@ -335,10 +334,6 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     this.close();
     await this.journal.settle();
     await this.store.close();
-  }
-
-  private decode(ts: number, payload: Uint8Array): Item<T> {
-    return { ts, value: this.codec.decode(payload) };
   }
 }
 

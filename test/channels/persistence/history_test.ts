@@ -277,3 +277,19 @@ t.test("history - an empty persistent channel reopens empty", async (t) => {
   t.same(await ch.get("oldest", "newest"), []);
   t.same(await ch.get(tsOf(0), tsOf(10)), []);
 });
+
+t.test("history - a reopened live window is decoded only when read", async (t) => {
+  const dir = dataDir(t);
+  let decoded = 0;
+  const counting = { name: "counting-json", encode: (v: number) => Buffer.from(JSON.stringify(v)), decode: (b: Uint8Array) => (decoded++, JSON.parse(Buffer.from(b).toString()) as number) };
+  const first = await start(t, dir);
+  await fill(await first.channel<number>("lazy", { persist: { mode: "sync" }, codec: counting, retain: { count: 500 } }), 0, 999, 8);
+  await first.stop();
+  const again = await start(t, dir);
+  decoded = 0;
+  const ch = await again.channel<number>("lazy", { codec: counting, retain: { count: 500, bytes: 1_000_000 } });
+  t.equal(decoded, 0, "opening loaded the window without decoding it");
+  t.same(tss(await ch.get(tsOf(500), tsOf(999))), range(500, 999), "the window holds the newest 500 items");
+  t.equal((await ch.get(tsOf(700)))?.value, 700, "values read back");
+  t.ok(decoded > 0 && decoded <= 501, `reads decode what they return (${decoded})`);
+});
