@@ -76,6 +76,8 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   private checkpointing: Promise<void> | undefined;
   /** Set while checkpoints fail: the next try waits for its delay, not for the next put. */
   private retrying: Backoff | undefined;
+  /** Puts held back while checkpoints fail wait for the next try (see nextCheckpointDone). */
+  private nextTry: { done: Promise<void>; settle: () => void } | undefined;
   readonly mode: "sync" | "checkpoint";
   private readonly everyMs: number;
   private readonly history: History | undefined;
@@ -138,7 +140,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
       this.show(item, size);
       if (this.pending.bytes >= CHECKPOINT_BYTES && this.checkpointing === undefined && this.retrying === undefined) this.checkpointSoon();
       else this.timer ??= setTimeout(this.checkpointSoon, this.everyMs);
-      return this.pending.bytes >= MAX_PENDING_BYTES && this.checkpointing !== undefined ? this.checkpointing.then(noop, noop) : RESOLVED;
+      return this.pending.bytes >= MAX_PENDING_BYTES ? this.nextCheckpointDone() : RESOLVED;
     }
     let staged: StagedPut | undefined;
     try {
@@ -229,7 +231,35 @@ export class PersistentChannel<T> extends HostedChannel<T> {
       await run;
     } finally {
       this.checkpointing = undefined;
+      this.settleNextTry();
     }
+  }
+
+  /**
+   * For backpressure: settles when the running checkpoint ends, or, while failed ones wait to
+   * be retried, when the next try ends, so that a full disk holds producers back too.
+   */
+  private nextCheckpointDone(): Promise<void> {
+    if (this.checkpointing) return this.checkpointing.then(noop, noop);
+    if (this.retrying === undefined) return RESOLVED;
+    if (!this.nextTry) {
+      let settle = noop;
+      const done = new Promise<void>((resolve) => (settle = resolve));
+      this.nextTry = { done, settle };
+    }
+    return this.nextTry.done;
+  }
+
+  private settleNextTry(): void {
+    const waiting = this.nextTry;
+    this.nextTry = undefined;
+    waiting?.settle();
+  }
+
+  /** A closed channel retries no checkpoint: nothing is left for held-back puts to wait for. */
+  override close(): void {
+    super.close();
+    this.settleNextTry();
   }
 
   /** The bytes that store `item`: its value through the persist triggers, then the codec. */

@@ -296,6 +296,19 @@ export class ChannelStore {
    */
   async write(chunks: readonly RecordChunk[]): Promise<WritePlan> {
     const plan: WritePlan = { store: this, runs: [], created: [], grown: [], appends: true, lastTs: -1, bytes: 0 };
+    try {
+      await this.writeChunks(plan, chunks);
+    } catch (err) {
+      // The caller never sees this plan, so it cannot rewind it: a file created here would
+      // stay in `files` without being in the committed table, and later commits into it
+      // would be lost at the next open.
+      await this.rewind(plan);
+      throw err;
+    }
+    return plan;
+  }
+
+  private async writeChunks(plan: WritePlan, chunks: readonly RecordChunk[]): Promise<void> {
     let last = this.newestTs() ?? -1;
     let left = 0;
     for (const c of chunks) left += c.count;
@@ -320,7 +333,6 @@ export class ChannelStore {
         left -= sealed.count;
       }
     }
-    return plan;
   }
 
   /** Data files that step 1 wrote, to be synced before the transaction commits or with it. */
@@ -466,7 +478,14 @@ export class ChannelStore {
     const n = Math.max(this.meta.nextFile, ...this.files.map((f) => f.n + 1));
     const { file } = DataFile.open(n, join(this.dir, dataFileName(n)), 0);
     const slots = slotsFor(Math.max(expected, this.files.at(-1)?.index.count ?? 0), IDX_INITIAL);
-    const seg: Segment = await this.rvm.map(indexSegment(this.token, n), indexBytes(slots));
+    let seg: Segment;
+    try {
+      seg = await this.rvm.map(indexSegment(this.token, n), indexBytes(slots));
+    } catch (err) {
+      // The file is in no table: the next open removes it, and the next try opens it afresh.
+      file.close();
+      throw err;
+    }
     const created: StoreFile = { n, data: file, index: new FileIndex(seg) };
     created.index.init(n);
     this.files.push(created);

@@ -6,8 +6,11 @@
  *
  * Guarantees: a promise from `crcsAhead` resolves true only once every record in the bytes given
  * has its checksum set, and false when the worker could not set them (it failed to start or
- * died): the caller then sets them itself. Jobs complete in the order sent. The worker keeps
- * the process alive only while it has jobs. One worker serves every runtime of the process.
+ * died): the caller then sets them itself. Jobs complete in the order sent, and callers rely on
+ * it: a buffer posted again (a checkpoint retried) is free once its newest job is done, its
+ * older jobs being done before it. So there is one worker, never a pool. It keeps the process
+ * alive only while it has jobs, and serves every runtime of the process. Should it die, a
+ * warning says so once, and checksums are set on the calling thread from then on.
  *
  * @example
  *   const crcs = crcsAhead(buffer, used);                // undefined: set them yourself
@@ -67,14 +70,15 @@ function sealWorker(): Worker | undefined {
     if (waiting.size === 0) w.unref();
     resolve?.(m.ok);
   });
-  const fail = (): void => {
+  const fail = (why: unknown): void => {
+    if (!broken) process.emitWarning(`the PTS seal worker stopped (${String(why)}); record checksums are computed on the main thread from now on`, "PtsSealWorkerWarning");
     broken = true;
     worker = undefined;
     for (const resolve of waiting.values()) resolve(false);
     waiting.clear();
   };
   w.on("error", fail);
-  w.on("exit", fail);
+  w.on("exit", (code) => fail(`exit code ${code}`));
   worker = w;
   return w;
 }

@@ -98,7 +98,9 @@ t.test("checkpoint - a failed checkpoint keeps its items and is retried after a 
   for (let i = 0; i < 1000 && tries === 0; i++) await new Promise((r) => setTimeout(r, 5));
   t.equal(tries, 1, "the early checkpoint was tried and failed");
   await new Promise((r) => setImmediate(r));
-  for (let ts = count + 1; ts <= count + 50; ts++) await ch.put(frame, ts);
+  // Small ones: past MAX_PENDING_BYTES a put would wait for the next try (backpressure).
+  const small = Buffer.alloc(1024, 2);
+  for (let ts = count + 1; ts <= count + 50; ts++) await ch.put(small, ts);
   t.equal(tries, 1, "50 more puts over CHECKPOINT_BYTES did not retry it");
   t.equal(errors.length, 1, "one failure, reported once");
   refusing = false;
@@ -151,4 +153,38 @@ t.test("checkpoint - past MAX_PENDING_BYTES a put waits for the running checkpoi
   t.ok((ch.stats().stored?.items ?? 0) > 0, "the checkpoint stored its items");
   await rt.checkpoint();
   t.equal(ch.stats().stored?.items, ts, "every put is stored");
+});
+
+t.test("checkpoint - while failed checkpoints wait to be retried, a put past MAX_PENDING_BYTES waits for the next try", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir, onError: () => undefined });
+  t.teardown(() => rt.stop());
+  // The journal refuses writes, as a full disk would, until the test frees it.
+  const journal = (rt as unknown as { journal: { submit: (op: unknown) => Promise<void> } }).journal;
+  const submit = journal.submit.bind(journal);
+  let refusing = true;
+  let tries = 0;
+  journal.submit = (op) => {
+    tries++;
+    return refusing ? Promise.reject(new Error("ENOSPC: no space left on device")) : submit(op);
+  };
+  const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 300 }, codec: "binary", retain: { count: 4 } });
+  const frame = Buffer.alloc(1024 * 1024, 1);
+  let ts = 0;
+  let waiting: Promise<void> | undefined;
+  let settled = false;
+  while (waiting === undefined) {
+    settled = false;
+    const put = ch.put(frame, ++ts).then(() => void (settled = true));
+    await new Promise((r) => setImmediate(r));
+    if (!settled) waiting = put;
+  }
+  const triesThen = tries;
+  t.ok(triesThen >= 1, "checkpoints were tried and failed");
+  t.ok(((ch.stats().stored?.pending ?? 0) * (frame.byteLength + RECORD_HEADER)) >= MAX_PENDING_BYTES - frame.byteLength, "a put waits once MAX_PENDING_BYTES are pending");
+  t.same((await ch.get("newest"))?.ts, ts, "its item is visible at once");
+  refusing = false;
+  await waiting;
+  t.ok(tries > triesThen, "it resolved after the next try");
+  t.equal(ch.stats().stored?.items, ts, "which stored every item");
 });

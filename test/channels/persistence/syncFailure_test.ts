@@ -2,7 +2,8 @@
  * A failed data-file fdatasync (format.ts, section 5): the batch is rejected, and neither the
  * running store nor its durable marks may count the failed batch's bytes as on disk. The
  * failures are injected for chosen data files (syncInjection.ts); everything else is real
- * files and a real LRVM.
+ * files and a real LRVM. A data-file write that fails after the batch created a file leaves no
+ * trace of that file for later batches to commit into.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -14,6 +15,7 @@ import { ChannelMeta } from "../../../channels/persistence/channelMeta.ts";
 import { FileIndex } from "../../../channels/persistence/fileIndex.ts";
 import { META_SIZE, indexBytes, indexSegment, metaSegment } from "../../../channels/persistence/format.ts";
 import { injectSyncs } from "./syncInjection.ts";
+import { DataFile } from "../../../channels/persistence/dataFile.ts";
 
 function dataDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), "pts-sync-failure-"));
@@ -93,4 +95,34 @@ t.test("sync failure - an overlapped put whose data sync fails after its commit 
   const recordBytes = state.offsets[2] - state.offsets[1]; // every item here is as long
   t.equal(state.watermark, state.offsets[2] + recordBytes, "and the watermark is item 3's end");
   t.ok(state.mark <= state.watermark);
+});
+
+t.test("sync failure - a write that fails after creating a data file is forgotten whole: the next checkpoint's items survive a reopen", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir, onError: () => undefined });
+  t.teardown(() => rt.stop());
+  const ch = await rt.channel<Uint8Array>("cam", { persist: { mode: "checkpoint", everyMs: 3_600_000 }, codec: "binary" });
+  // The first data-file write fails, as on a full disk: after the batch created data file 1.
+  const write = DataFile.prototype.write;
+  let failing = true;
+  DataFile.prototype.write = function (this: DataFile, bytes, from, to) {
+    if (!failing) return write.call(this, bytes, from, to);
+    failing = false;
+    return Promise.reject(Object.assign(new Error("ENOSPC: injected"), { code: "ENOSPC" }));
+  };
+  t.teardown(() => void (DataFile.prototype.write = write));
+  for (let ts = 1; ts <= 10; ts++) await ch.put(Buffer.from(`frame ${ts}`), ts);
+  await t.rejects(rt.checkpoint(), { code: "ENOSPC" }, "the first checkpoint fails");
+  await rt.checkpoint();
+  t.equal(ch.stats().stored?.items, 10, "the retry stored every item");
+  await rt.stop();
+
+  const again = await Runtime.start({ dataDir: dir });
+  t.teardown(() => again.stop());
+  const reopened = await again.channel<Uint8Array>("cam", { codec: "binary" });
+  t.equal(reopened.stats().stored?.items, 10, "all 10 are there after a reopen");
+  t.same((await reopened.get(7))?.value, Buffer.from("frame 7"));
+  await again.stop();
+  const state = await committedState(dir, "cam");
+  t.equal(state.count, 10, "the committed table names the file that holds them");
 });
