@@ -9,7 +9,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
 import { Runtime } from "../../../index.ts";
-import type { Item } from "../../../index.ts";
+import type { Channel, Item } from "../../../index.ts";
 import { CHECKPOINT_BYTES, MAX_PENDING_BYTES } from "../../../channels/persistentChannel.ts";
 import { RECORD_HEADER } from "../../../channels/persistence/format.ts";
 
@@ -17,6 +17,28 @@ function dataDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), "pts-checkpoint-"));
   t.teardown(() => rmSync(dir, { recursive: true, force: true }));
   return dir;
+}
+
+type Submit = (op: unknown) => Promise<void>;
+
+/**
+ * Puts the runtime's journal behind `gate`, which gets each write and the real submit: it may
+ * refuse the write (as a full disk would) or hold it (as a slow one would).
+ */
+function gateJournal(rt: Runtime, gate: (op: unknown, submit: Submit) => Promise<void>): void {
+  const journal = (rt as unknown as { journal: { submit: Submit } }).journal;
+  const submit = journal.submit.bind(journal);
+  journal.submit = (op) => gate(op, submit);
+}
+
+/** Puts `frame` at ts + 1, ts + 2, ... until a put does not resolve at once; returns it, its ts and a flag it sets. */
+async function putUntilOneWaits(ch: Channel<Uint8Array>, frame: Buffer, ts: number): Promise<{ waiting: Promise<void>; ts: number; settled: () => boolean }> {
+  for (;;) {
+    let settled = false;
+    const put = ch.put(frame, ++ts).then(() => void (settled = true));
+    await new Promise((r) => setImmediate(r));
+    if (!settled) return { waiting: put, ts, settled: () => settled };
+  }
 }
 
 const tss = (items: readonly Item<unknown>[]): number[] => items.map((i) => i.ts);
@@ -83,14 +105,12 @@ t.test("checkpoint - a failed checkpoint keeps its items and is retried after a 
   const rt = await Runtime.start({ dataDir: dir, onError: (err) => errors.push(err) });
   t.teardown(() => rt.stop());
   // The journal refuses the first writes, as a full disk would.
-  const journal = (rt as unknown as { journal: { submit: (op: unknown) => Promise<void> } }).journal;
-  const submit = journal.submit.bind(journal);
   let refusing = true;
   let tries = 0;
-  journal.submit = (op) => {
+  gateJournal(rt, (op, submit) => {
     tries++;
     return refusing ? Promise.reject(new Error("ENOSPC: no space left on device")) : submit(op);
-  };
+  });
   const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 200 }, codec: "binary", retain: { count: 4 } });
   const frame = Buffer.alloc(1024 * 1024, 1);
   const count = Math.ceil(CHECKPOINT_BYTES / frame.byteLength) + 2;
@@ -114,16 +134,14 @@ t.test("checkpoint - past MAX_PENDING_BYTES a put waits for the running checkpoi
   const rt = await Runtime.start({ dataDir: dir });
   t.teardown(() => rt.stop());
   // The journal holds every write until the test lets it go, as a slow disk would.
-  const journal = (rt as unknown as { journal: { submit: (op: unknown) => Promise<void> } }).journal;
-  const submit = journal.submit.bind(journal);
   let release: () => void = () => undefined;
   const held = new Promise<void>((r) => (release = r));
   let writes = 0;
-  journal.submit = async (op) => {
+  gateJournal(rt, async (op, submit) => {
     writes++;
     await held;
     return submit(op);
-  };
+  });
   const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 3_600_000 }, codec: "binary", retain: { count: 4 } });
   const frame = Buffer.alloc(1024 * 1024, 1);
   let ts = 0;
@@ -134,22 +152,16 @@ t.test("checkpoint - past MAX_PENDING_BYTES a put waits for the running checkpoi
   // resolve at once until the pending log reaches MAX_PENDING_BYTES.
   const flushing = ts;
   const record = frame.byteLength + RECORD_HEADER;
-  let waiting: Promise<void> | undefined;
-  let settled = false;
-  while (waiting === undefined) {
-    settled = false;
-    const put = ch.put(frame, ++ts).then(() => void (settled = true));
-    await new Promise((r) => setImmediate(r));
-    if (!settled) waiting = put;
-  }
+  const first = await putUntilOneWaits(ch, frame, ts);
+  ts = first.ts;
   const pendingBytes = ((ch.stats().stored?.pending ?? 0) - flushing) * record;
   t.ok(pendingBytes >= MAX_PENDING_BYTES - record && pendingBytes <= MAX_PENDING_BYTES + record, `the first put to wait came at MAX_PENDING_BYTES (${pendingBytes} pending)`);
   await new Promise((r) => setTimeout(r, 50));
-  t.equal(settled, false, "it waits while the checkpoint runs");
+  t.equal(first.settled(), false, "it waits while the checkpoint runs");
   t.same((await ch.get("newest"))?.ts, ts, "its item is visible at once");
   release();
-  await waiting;
-  t.ok(settled, "and resolves once the checkpoint is done");
+  await first.waiting;
+  t.ok(first.settled(), "and resolves once the checkpoint is done");
   t.ok((ch.stats().stored?.items ?? 0) > 0, "the checkpoint stored its items");
   await rt.checkpoint();
   t.equal(ch.stats().stored?.items, ts, "every put is stored");
@@ -160,25 +172,15 @@ t.test("checkpoint - while failed checkpoints wait to be retried, a put past MAX
   const rt = await Runtime.start({ dataDir: dir, onError: () => undefined });
   t.teardown(() => rt.stop());
   // The journal refuses writes, as a full disk would, until the test frees it.
-  const journal = (rt as unknown as { journal: { submit: (op: unknown) => Promise<void> } }).journal;
-  const submit = journal.submit.bind(journal);
   let refusing = true;
   let tries = 0;
-  journal.submit = (op) => {
+  gateJournal(rt, (op, submit) => {
     tries++;
     return refusing ? Promise.reject(new Error("ENOSPC: no space left on device")) : submit(op);
-  };
+  });
   const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 300 }, codec: "binary", retain: { count: 4 } });
   const frame = Buffer.alloc(1024 * 1024, 1);
-  let ts = 0;
-  let waiting: Promise<void> | undefined;
-  let settled = false;
-  while (waiting === undefined) {
-    settled = false;
-    const put = ch.put(frame, ++ts).then(() => void (settled = true));
-    await new Promise((r) => setImmediate(r));
-    if (!settled) waiting = put;
-  }
+  const { waiting, ts } = await putUntilOneWaits(ch, frame, 0);
   const triesThen = tries;
   t.ok(triesThen >= 1, "checkpoints were tried and failed");
   t.ok(((ch.stats().stored?.pending ?? 0) * (frame.byteLength + RECORD_HEADER)) >= MAX_PENDING_BYTES - frame.byteLength, "a put waits once MAX_PENDING_BYTES are pending");
