@@ -42,6 +42,10 @@ export const CHANNEL_ERROR_CODES = {
     description: "A persistent channel's meta or index segment is damaged, of an unknown format version, or belongs to another channel; damaged item records are skipped and counted instead.",
     solve: "Restore the data directory from a backup; `pts channels --data DIR` shows what is readable.",
   },
+  PTS_STORE_RECOVERED: {
+    description: "Reported (not thrown) when a persistent channel opens after a crash: uncommitted bytes were cut from its data files' tails and leftover files removed; no committed item was lost.",
+    solve: "Nothing to fix: it says that a crash happened, so that one does not go unnoticed.",
+  },
   PTS_STORE_FULL: {
     description: "A persistent channel reached a fixed limit of its store (1024 data files, or 64 named consumers).",
     solve: "Set persist.history to drop old data, or use fewer consumers per channel.",
@@ -128,6 +132,14 @@ export class StoreCorruptError extends PtsError {
   static readonly code = "PTS_STORE_CORRUPT";
   constructor(channel: string, what: string, advice = "restore the data directory from a backup") {
     super(StoreCorruptError.code, `persistent channel ${JSON.stringify(channel)}: ${what}; ${advice}`);
+  }
+}
+
+/** What opening a persistent channel cleaned up after a crash: reported through onError, never thrown. */
+export class StoreRecoveredError extends PtsError {
+  static readonly code = "PTS_STORE_RECOVERED";
+  constructor(channel: string, cutBytes: number, orphans: number) {
+    super(StoreRecoveredError.code, `persistent channel ${JSON.stringify(channel)} recovered: ${cutBytes} uncommitted bytes cut from data file tails, ${orphans} leftover files removed; a crash left them, and no committed item was lost`);
   }
 }
 

@@ -15,7 +15,7 @@ import { registerRuntimeMetrics } from "./runtimeMetrics.ts";
 import { registerLiveView } from "./liveView.ts";
 import { ChannelHost } from "./remote/channelHost.ts";
 import { RemoteChannel } from "./remote/remoteChannel.ts";
-import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError, StoreCorruptError } from "./errors.ts";
+import { ChannelClosedError, ChannelNotFoundError, ChannelOptionsMismatchError, StoreCorruptError, StoreRecoveredError } from "./errors.ts";
 import { type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
 import { LocalChannel, bindingOf } from "./localChannel.ts";
 import { ChannelStore, type OpenReport } from "./persistence/channelStore.ts";
@@ -268,7 +268,7 @@ export class Runtime {
         throw new ChannelOptionsMismatchError(name, `codec (stored: "${opened.store.codecName}")`);
       }
       if (opened.report.cutBytes > 0 || opened.report.orphans > 0) {
-        this.reportError(new StoreCorruptError(name, `recovered: ${opened.report.cutBytes} uncommitted bytes cut from data file tails, ${opened.report.orphans} leftover files removed`, "a crash left them; no committed item was lost"), `open of channel ${JSON.stringify(name)}`);
+        this.reportError(new StoreRecoveredError(name, opened.report.cutBytes, opened.report.orphans), `open of channel ${JSON.stringify(name)}`);
       }
       hosted = new PersistentChannel<T>(name, codec, retention, onDuplicate, this.reportError, opened.store, this.journal!, persist ?? { mode: "sync" });
       this.recovered.set(name, opened.report);

@@ -17,9 +17,10 @@
  * usual checkpoint) appends its entries with one copy per file, declared as one range. After
  * the commit `committed()` publishes the new state; after a failure `rewind()` forgets it.
  */
-import { mkdirSync, readdirSync, unlinkSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import type { Rvm, Segment } from "../../runtime/lrvm/index.ts";
+import { syncDir } from "../../runtime/lrvm/fsync.ts";
 import { nameToken } from "../../runtime/index.ts";
 import { ChannelMeta } from "./channelMeta.ts";
 import { DataFile, type RecordRef, recordPayload } from "./dataFile.ts";
@@ -75,23 +76,29 @@ export class ChannelStore {
     const metaName = metaSegment(token);
     const exists = rvm.segmentNames().includes(metaName);
     if (!exists && !create) return undefined;
+    const dir = join(dataDir, "channels", token);
+    const marker = join(dir, CREATING);
+    if (!exists) await markCreation(dir, marker);
     const seg = await rvm.map(metaName, META_SIZE);
     const meta = new ChannelMeta(seg);
     const blank = !exists || seg.data.readUInt32LE(0) === 0;
-    if (blank && !create) {
-      // A crash while the channel was being created leaves a meta segment of zeros (its first
-      // commit never happened); so can damage. Only a caller creating the channel starts it anew
-      // (and removes what the missing file table does not name); a reader changes nothing.
+    if (blank && !(create && existsSync(marker))) {
+      // A meta segment of zeros: a crash while the channel was being created (its first commit
+      // never happened) leaves one, next to the creation marker; damage can too, with no
+      // marker, and then the channel's data files must stay. Only a caller creating the
+      // channel, after a crash that interrupted its creation, starts it anew (and removes what
+      // the missing file table does not name); anyone else changes nothing.
       await rvm.unmap(seg);
-      throw new StoreCorruptError(name, `meta segment ${metaName} holds no channel (a crash while creating it, or damage); nothing was read or removed: open it with persist to create the channel anew`);
+      const why = existsSync(marker) ? "a crash while creating it" : "damage: no creation of it was under way";
+      throw new StoreCorruptError(name, `meta segment ${metaName} holds no channel (${why}); nothing was read or removed${existsSync(marker) ? ": open it with persist to create the channel anew" : ""}`);
     }
-    const dir = join(dataDir, "channels", token);
     mkdirSync(dir, { recursive: true });
     if (blank) {
       const tx = rvm.begin({ restore: false });
       const r = ChannelMeta.init(seg, name, codec);
       tx.setRange(r.seg, r.offset, r.length);
       await tx.commit({ flush: true });
+      unlinkSync(marker);
     }
     if (!meta.isValid) throw new StoreCorruptError(name, `meta segment ${metaName} has a bad magic or version`);
     if (meta.name !== name) throw new StoreCorruptError(name, `meta segment ${metaName} belongs to channel ${JSON.stringify(meta.name)}`);
@@ -518,6 +525,19 @@ function tornAt(data: DataFile, index: FileIndex): number | undefined {
     if (ref.offset >= durable && ref.offset < torn && data.read(ref, index.tsAt(i)) === undefined) torn = ref.offset;
   }
   return torn === Infinity ? undefined : torn;
+}
+
+/**
+ * The creation marker (format.ts, section 4 (5)): written, and made durable, before a new
+ * channel's meta segment is mapped; removed once its first commit is done.
+ */
+const CREATING = "creating";
+
+async function markCreation(dir: string, marker: string): Promise<void> {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(marker, "");
+  await syncDir(dir);
+  await syncDir(dirname(dir));
 }
 
 /** Index slots for `needed` entries: a power of two, at least `least`, at most IDX_CAPACITY. */

@@ -7,6 +7,7 @@
  * each persistent channel, whose name becomes a safe token (runtime/token.ts):
  *
  *   dataDir/channels/<token>/<n>.data   item DATA FILES, append-only, n = 1, 2, 3 ...
+ *   dataDir/channels/<token>/creating   present only while the channel is being created (4 (5))
  *   LRVM segment "<token>.meta"         the channel's META segment: name, codec, the table of
  *                                       data files with each one's COMMITTED WATERMARK (bytes),
  *                                       and the named consumers' durable CURSORS
@@ -88,10 +89,13 @@
  *       power loss caught. Its entries, and every entry at or past that offset, are removed and
  *       the watermark is set there, in one transaction; the cut bytes are reported as
  *       uncommitted, not as damage.
- *   (5) A meta segment whose magic is zero holds no channel (a crash between mapping it and
- *       its first commit leaves one; so can damage). Only an open that creates the channel
- *       initialises it, and then removes the files its empty table does not name; an open to
- *       read is refused (PTS_STORE_CORRUPT) and changes nothing.
+ *   (5) A meta segment whose magic is zero holds no channel. A crash between mapping it and
+ *       its first commit leaves one, next to the CREATION MARKER `dataDir/channels/<token>/
+ *       creating` (an empty file, made durable before the meta segment is created and removed
+ *       after the first commit); damage can leave one too, with no marker. Only an open that
+ *       creates the channel, with the marker there, initialises it, and then removes the files
+ *       its empty table does not name; any other open is refused (PTS_STORE_CORRUPT) and
+ *       changes nothing, so damage to the meta segment never costs the data files.
  *
  * 5. CRASH AND SYNC ORDERING. A batch of puts (or a checkpoint, or a transfer) is made durable
  *    in one of two orders. Either way its operations resolve only after both the data

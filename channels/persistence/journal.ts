@@ -15,10 +15,10 @@
  * operation resolves only after both the fdatasync and the commit.
  */
 import { mkdirSync } from "node:fs";
-import { open } from "node:fs/promises";
 import { join } from "node:path";
 import { nameToken } from "../../runtime/index.ts";
 import { Rvm } from "../../runtime/lrvm/index.ts";
+import { syncDir } from "../../runtime/lrvm/fsync.ts";
 import { ChannelMeta } from "./channelMeta.ts";
 import { META_SIZE, metaSegment } from "./format.ts";
 import { ChannelStore, type History, type WritePlan } from "./channelStore.ts";
@@ -217,13 +217,4 @@ function coalesce(chunks: RecordChunk[]): RecordChunk[] {
 async function allSynced(syncs: Promise<void>[]): Promise<void> {
   const failed = (await Promise.allSettled(syncs)).find((s) => s.status === "rejected");
   if (failed) throw failed.reason;
-}
-
-async function syncDir(dir: string): Promise<void> {
-  const fh = await open(dir, "r");
-  try {
-    await fh.sync();
-  } finally {
-    await fh.close();
-  }
 }

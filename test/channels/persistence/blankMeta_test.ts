@@ -1,10 +1,11 @@
 /**
  * A meta segment that holds no channel (all zeros: a crash between mapping it and the first
- * commit, or damage). Opening the channel to read it (a lookup, rt.channel without persist,
- * `pts get --data`) is refused with PTS_STORE_CORRUPT and removes nothing; only opening it with
- * persist starts the channel anew (channelStore.ts, open).
+ * commit, next to the creation marker, or damage, with none). Opening the channel to read it (a
+ * lookup, rt.channel without persist, `pts get --data`) is refused with PTS_STORE_CORRUPT and
+ * removes nothing; only opening it with persist after an interrupted creation starts the
+ * channel anew; damage is refused even then, and the data files stay (format.ts, 4 (5)).
  */
-import { existsSync, mkdtempSync, readdirSync, rmSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t, { type Test } from "tap";
@@ -45,13 +46,18 @@ t.test("blank meta - readers are refused and the channel's data files stay", asy
   rt = await Runtime.start({ dataDir: dir });
   await t.rejects(rt.lookup(CHANNEL), { code: "PTS_STORE_CORRUPT" }, "a lookup is refused");
   await t.rejects(rt.channel(CHANNEL), { code: "PTS_STORE_CORRUPT" }, "so is a channel opened without persist");
+  await t.rejects(rt.channel(CHANNEL, { persist: { mode: "sync" } }), { code: "PTS_STORE_CORRUPT", message: /damage/ }, "and, with no creation under way, one opened with persist");
   await rt.stop();
   t.same(readdirSync(channelDir), files, "nothing was removed");
 });
 
 t.test("blank meta - a channel whose creation a crash interrupted is created anew with persist", async (t) => {
   const dir = dataDir(t);
-  // What a crash between mapping the meta segment and its first commit leaves.
+  // What a crash between mapping the meta segment and its first commit leaves: the creation
+  // marker, and the meta segment of zeros.
+  const channelDir = join(dir, "channels", nameToken(CHANNEL));
+  mkdirSync(channelDir, { recursive: true });
+  writeFileSync(join(channelDir, "creating"), "");
   const rvm = await Rvm.open(join(dir, "lrvm"));
   await rvm.map(metaSegment(nameToken(CHANNEL)), META_SIZE);
   await rvm.close();
@@ -63,6 +69,16 @@ t.test("blank meta - a channel whose creation a crash interrupted is created ane
   await rt.stop();
   rt = await Runtime.start({ dataDir: dir });
   t.same((await (await rt.channel<string>(CHANNEL)).get("oldest", "newest")).map((i) => i.value), ["v1"]);
-  t.ok(existsSync(join(dir, "channels", nameToken(CHANNEL))));
+  t.same(readdirSync(channelDir), ["1.data"], "the marker is gone once the channel exists");
   await rt.stop();
+});
+
+t.test("blank meta - a new channel's directory holds the creation marker only until its first commit", async (t) => {
+  const dir = dataDir(t);
+  const rt = await Runtime.start({ dataDir: dir });
+  t.teardown(() => rt.stop());
+  await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
+  const channelDir = join(dir, "channels", nameToken(CHANNEL));
+  t.ok(existsSync(channelDir));
+  t.notOk(existsSync(join(channelDir, "creating")), "no marker left behind");
 });

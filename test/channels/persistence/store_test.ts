@@ -150,7 +150,7 @@ t.test("persist - a torn tail is cut at open and reported; a damaged record is s
 
   rt = await Runtime.start({ dataDir: dir, onError: (err) => reports.push(`${(err as StoreCorruptError).code}: ${(err as Error).message}`) });
   const again = await rt.channel<string>("cam", { retain: { count: 1 } });
-  t.match(reports.join("\n"), /34 uncommitted bytes cut/, "the torn tail was reported");
+  t.match(reports.join("\n"), /PTS_STORE_RECOVERED: .*34 uncommitted bytes cut/, "the torn tail was reported, as PTS_STORE_RECOVERED");
   t.same((await again.get("oldest", "newest")).map((i) => i.ts), [1, 3, 4, 5], "every intact committed item, and not the damaged one");
   t.equal(await again.get(2), undefined);
   t.equal(again.stats().stored?.corrupt, 2, "both reads of the damaged record were counted");
