@@ -26,6 +26,8 @@ import { WaiterQueue } from "./waiters.ts";
 /** A cursor: the timestamp of the last item taken; -1 before the first. */
 export type Cursor = { after: number };
 
+/** A page of stored items: every one with lo <= ts <= through is in `items`. */
+export type ItemPage<T> = { items: Item<T>[]; through: number };
 export type ErrorReporter = (err: unknown, context: string) => void;
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -194,7 +196,17 @@ export class HostedChannel<T> implements ItemSource<T> {
 
   /** Stored items with lo <= ts <= hi, in order. */
   protected rangeTs(lo: number, hi: number): Item<T>[] {
-    return this.index.range(lo, hi);
+    return this.storedPage(lo, hi, Infinity).items;
+  }
+
+  /**
+   * The first stored items with lo <= ts <= hi, in order: at most `limit`, and every one up to
+   * `through` (fewer with `through` short of `hi` where damaged records on disk were skipped).
+   * A remote range reads page by page, so that each page costs its own items, not the range's.
+   */
+  storedPage(lo: number, hi: number, limit: number): ItemPage<T> {
+    const items = this.index.range(lo, hi, limit);
+    return { items, through: items.length === limit ? items[limit - 1].ts : hi };
   }
 
   /** Stored items between two bounds, in order. */

@@ -24,7 +24,7 @@
  * detected against memory, pending items and disk alike; every read decodes what it returns.
  */
 import { DuplicateTimestampError, StoreFullError } from "./errors.ts";
-import { type Cursor, type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
+import { type Cursor, type ErrorReporter, HostedChannel, type ItemPage } from "./hostedChannel.ts";
 import type { ChannelStore, History, StoredItem } from "./persistence/channelStore.ts";
 import type { Journal, StoreWrite } from "./persistence/journal.ts";
 import { PendingLog } from "./persistence/pendingLog.ts";
@@ -327,13 +327,29 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     return best && ReceivedItem.stored(best.ts, best.payload, this.codec);
   }
 
-  protected override rangeTs(lo: number, hi: number): Item<T>[] {
-    if (lo >= this.floor) return super.rangeTs(lo, hi);
+  /**
+   * Disk, flushing and pending items below the window, merged (a newer copy of a ts wins), then
+   * the window's once everything below it is in. Each source reads at most `limit` items; the
+   * page is complete up to the lowest point any of them reached.
+   */
+  override storedPage(lo: number, hi: number, limit: number): ItemPage<T> {
+    if (lo >= this.floor) return super.storedPage(lo, hi, limit);
     const top = Math.min(hi, this.floor - 1);
-    const old = this.store.range(lo, top);
-    const extra = [...(this.flushing?.range(lo, top) ?? []), ...this.pending.range(lo, top)];
-    const merged = (extra.length === 0 ? old : mergeUnique(old, extra)).map((s): Item<T> => ReceivedItem.stored(s.ts, s.payload, this.codec));
-    return hi >= this.floor ? merged.concat(super.rangeTs(this.floor, hi)) : merged;
+    const disk = this.store.page(lo, top, limit);
+    const flushing = this.flushing?.page(lo, top, limit);
+    const pending = this.pending.page(lo, top, limit);
+    let through = Math.min(disk.through, flushing?.through ?? top, pending.through);
+    const extra = [...(flushing?.items ?? []), ...pending.items];
+    let merged = extra.length === 0 ? disk.items : mergeUnique(disk.items, extra);
+    if (through < top) merged = merged.filter((s) => s.ts <= through);
+    if (merged.length >= limit) {
+      merged = merged.slice(0, limit);
+      through = merged[limit - 1].ts;
+    }
+    const items = merged.map((s): Item<T> => ReceivedItem.stored(s.ts, s.payload, this.codec));
+    if (through < top || hi < this.floor || items.length === limit) return { items, through };
+    const window = super.storedPage(this.floor, hi, limit - items.length);
+    return { items: items.concat(window.items), through: window.through };
   }
 
   /** A named consumer starts at its durable cursor when it has one. */

@@ -73,11 +73,11 @@ export class TimeIndex<T> {
     return i < ts.length ? this.entries[i] : undefined;
   }
 
-  /** Items with lo <= ts <= hi, in order. */
-  range(lo: number, hi: number): Item<T>[] {
+  /** Items with lo <= ts <= hi, in order: the first `limit` of them. */
+  range(lo: number, hi: number, limit = Infinity): Item<T>[] {
     if (hi < lo) return [];
     const start = this.lowerBound(lo);
-    const end = this.lowerBound(hi + 1);
+    const end = Math.min(this.lowerBound(hi + 1), start + limit);
     return this.entries.slice(start, end);
   }
 

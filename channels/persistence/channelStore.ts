@@ -31,6 +31,8 @@ import { setRecordCrcs } from "./recordCrcs.js";
 import { StoreCorruptError, StoreFullError } from "../errors.ts";
 
 export type StoredItem = { ts: number; payload: Uint8Array };
+/** A page of a range: its items, and how far it is complete (every item up to `through` is in it). */
+export type Page = { items: StoredItem[]; through: number };
 export type History = { ms?: number; bytes?: number };
 
 type StoreFile = { n: number; data: DataFile; index: FileIndex };
@@ -236,15 +238,27 @@ export class ChannelStore {
 
   /** Intact items with lo <= ts <= hi, in order. */
   range(lo: number, hi: number): StoredItem[] {
+    return this.page(lo, hi, Infinity).items;
+  }
+
+  /**
+   * Intact items with lo <= ts <= hi, in order, reading at most `limit` entries of each file:
+   * every intact item up to `through` is there. Fewer than `limit` items with `through` short
+   * of `hi` means damaged records were skipped; the next page starts at through + 1.
+   */
+  page(lo: number, hi: number, limit: number): Page {
     const parts: StoredItem[][] = [];
+    let through = hi;
     for (const f of this.files) {
       if (f.index.maxTs() < lo || f.index.minTs() > hi) continue;
       const first = f.index.lowerBound(lo);
       let last = first;
-      while (last < f.index.count && f.index.tsAt(last) <= hi) last++;
+      while (last < f.index.count && f.index.tsAt(last) <= hi && last - first < limit) last++;
+      if (last - first === limit) through = Math.min(through, f.index.tsAt(last - 1));
       parts.push(this.loadRun(f, first, last));
     }
-    return parts.length <= 1 ? (parts[0] ?? []) : mergeByTs(parts);
+    const items = parts.length <= 1 ? (parts[0] ?? []) : mergeByTs(parts);
+    return { items: through < hi ? items.filter((i) => i.ts <= through) : items, through };
   }
 
   /**

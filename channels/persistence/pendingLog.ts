@@ -20,7 +20,7 @@
  *   log.append(ts, codec.encode(value));
  *   await journal.submit({ writes: [{ store, chunks: log.chunks() }], cursors: [] });
  */
-import type { StoredItem } from "./channelStore.ts";
+import type { Page, StoredItem } from "./channelStore.ts";
 import { RECORD_HEADER, RECORD_LENGTH_AT } from "./format.ts";
 import { lowerBound } from "../lowerBound.ts";
 import { type RecordChunk, encodeRecord, viewOf } from "./recordChunk.ts";
@@ -161,9 +161,14 @@ export class PendingLog {
 
   /** Items with lo <= ts <= hi, in order. */
   range(lo: number, hi: number): StoredItem[] {
-    const out: StoredItem[] = [];
-    for (let i = lowerBound(this.ts, lo, 0, this.held); i < this.held && this.ts[i] <= hi; i++) out.push(this.item(i));
-    return out;
+    return this.page(lo, hi, Infinity).items;
+  }
+
+  /** The first `limit` items with lo <= ts <= hi, in order; `through`: every one up to it is there. */
+  page(lo: number, hi: number, limit: number): Page {
+    const items: StoredItem[] = [];
+    for (let i = lowerBound(this.ts, lo, 0, this.held); i < this.held && this.ts[i] <= hi && items.length < limit; i++) items.push(this.item(i));
+    return { items, through: items.length === limit ? items[limit - 1].ts : hi };
   }
 
   private item(i: number): StoredItem {

@@ -28,13 +28,15 @@ import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
 import { ReceivedItem } from "../receivedItem.ts";
-import type { Item } from "../types.ts";
+import type { Bound, Item } from "../types.ts";
 import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, unframePut } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
 import { toWire } from "./wireErrors.ts";
 
 /** How long a newly hosting runtime listens for an older claim after subscribing. */
 const CLAIM_WAIT_MS = 50;
+/** Items a range page reads at a time (see rangePage). */
+const RANGE_STEP = 512;
 
 
 /** A remote put's value and the bytes it came as. */
@@ -137,6 +139,35 @@ export class ChannelHost {
     respond(encodeMessage(reply));
   }
 
+  /**
+   * One page of a range: the items from lo on that fit maxBytes. They are read RANGE_STEP at a
+   * time, so that a page costs about its own items however long the range is (reading the whole
+   * range for each page made paging through a long history quadratic).
+   */
+  private rangePage(s: Served, lo: Bound, hi: Bound, maxBytes: number): Uint8Array {
+    const h = s.hosted;
+    const first = h.resolve(lo);
+    const last = h.resolve(hi);
+    const page: Encoded[] = [];
+    let bytes = 0;
+    let more = false;
+    for (let from = first ?? Infinity; last !== undefined && from <= last && !more; ) {
+      const step = h.storedPage(from, last, RANGE_STEP);
+      for (const item of step.items) {
+        const payload = this.payloadOf(s, item);
+        const size = payload.byteLength + 24;
+        if (page.length > 0 && bytes + size > maxBytes) {
+          more = true;
+          break;
+        }
+        page.push({ ts: item.ts, payload });
+        bytes += size;
+      }
+      from = step.through + 1;
+    }
+    return frameEncoded({ seq: s.seq, host: this.hostId, more }, page);
+  }
+
   private async onGet(s: Served, data: Uint8Array): Promise<Uint8Array> {
     const h = s.hosted;
     try {
@@ -145,19 +176,8 @@ export class ChannelHost {
       switch (req.op) {
         case "at":
           return this.single(s, typeof req.at === "number" ? h.storedAt(req.at) : req.at === "newest" ? h.storedNewest() : h.storedOldest());
-        case "range": {
-          const all = h.storedRange(req.lo, req.hi);
-          const page: Encoded[] = [];
-          let bytes = 0;
-          for (const item of all) {
-            const payload = this.payloadOf(s, item);
-            const size = payload.byteLength + 24;
-            if (page.length > 0 && bytes + size > req.maxBytes) break;
-            page.push({ ts: item.ts, payload });
-            bytes += size;
-          }
-          return frameEncoded({ seq: s.seq, host: this.hostId, more: page.length < all.length }, page);
-        }
+        case "range":
+          return this.rangePage(s, req.lo, req.hi, req.maxBytes);
         case "after":
           return this.single(s, h.storedFirstAfter(req.after));
         case "next":
