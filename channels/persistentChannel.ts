@@ -335,10 +335,12 @@ export class PersistentChannel<T> extends HostedChannel<T> {
   override storedPage(lo: number, hi: number, limit: number): ItemPage<T> {
     if (lo >= this.floor) return super.storedPage(lo, hi, limit);
     const top = Math.min(hi, this.floor - 1);
+    // Each source reads no further than the one before it got: what lies past that waits for
+    // the next page anyway.
     const disk = this.store.page(lo, top, limit);
-    const flushing = this.flushing?.page(lo, top, limit);
-    const pending = this.pending.page(lo, top, limit);
-    let through = Math.min(disk.through, flushing?.through ?? top, pending.through);
+    const flushing = this.flushing?.page(lo, disk.through, limit);
+    const pending = this.pending.page(lo, flushing?.through ?? disk.through, limit);
+    let through = pending.through;
     const extra = [...(flushing?.items ?? []), ...pending.items];
     let merged = extra.length === 0 ? disk.items : mergeUnique(disk.items, extra);
     if (through < top) merged = merged.filter((s) => s.ts <= through);

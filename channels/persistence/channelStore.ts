@@ -80,7 +80,12 @@ export class ChannelStore {
     if (!exists && !create) return undefined;
     const dir = join(dataDir, "channels", token);
     const marker = join(dir, CREATING);
-    if (!exists) await markCreation(dir, marker);
+    if (!exists) {
+      // Data files with no meta segment at all: the LRVM directory was lost or replaced (an
+      // older backup, say). Creating the channel would sweep them away as leftovers.
+      if (holdsDataFiles(dir)) throw new StoreCorruptError(name, `its data files are in ${dir} but the LRVM state in ${dataDir} has no meta segment ${metaName}; nothing was read or removed`);
+      await markCreation(dir, marker);
+    }
     const seg = await rvm.map(metaName, META_SIZE);
     const meta = new ChannelMeta(seg);
     const blank = !exists || seg.data.readUInt32LE(0) === 0;
@@ -100,7 +105,12 @@ export class ChannelStore {
       const r = ChannelMeta.init(seg, name, codec);
       tx.setRange(r.seg, r.offset, r.length);
       await tx.commit({ flush: true });
+    }
+    // Gone once the meta holds the channel, durably: a marker left next to a valid meta (a crash
+    // just after the first commit) would let later damage pass for an interrupted creation.
+    if (existsSync(marker)) {
       unlinkSync(marker);
+      await syncDir(dir);
     }
     if (!meta.isValid) throw new StoreCorruptError(name, `meta segment ${metaName} has a bad magic or version`);
     if (meta.name !== name) throw new StoreCorruptError(name, `meta segment ${metaName} belongs to channel ${JSON.stringify(meta.name)}`);
@@ -141,7 +151,7 @@ export class ChannelStore {
     }
     // Leftovers of a crash: data files and index segments the committed table does not name.
     for (const f of readdirSync(dir)) {
-      const m = /^(\d+)\.data$/.exec(f);
+      const m = DATA_FILE.exec(f);
       if (m && !known.has(Number(m[1]))) {
         unlinkSync(join(dir, f));
         report.orphans++;
@@ -247,13 +257,21 @@ export class ChannelStore {
    * of `hi` means damaged records were skipped; the next page starts at through + 1.
    */
   page(lo: number, hi: number, limit: number): Page {
-    const parts: StoredItem[][] = [];
-    let through = hi;
+    // Files by their first timestamp in range: once one is past what the page can hold, so
+    // are the rest, and none of them is read (files overlap in time only after out-of-order puts).
+    const starts: { f: StoreFile; first: number; ts: number }[] = [];
     for (const f of this.files) {
       if (f.index.maxTs() < lo || f.index.minTs() > hi) continue;
       const first = f.index.lowerBound(lo);
+      if (first < f.index.count && f.index.tsAt(first) <= hi) starts.push({ f, first, ts: f.index.tsAt(first) });
+    }
+    starts.sort((a, b) => a.ts - b.ts);
+    const parts: StoredItem[][] = [];
+    let through = hi;
+    for (const { f, first, ts } of starts) {
+      if (ts > through) break;
       let last = first;
-      while (last < f.index.count && f.index.tsAt(last) <= hi && last - first < limit) last++;
+      while (last < f.index.count && f.index.tsAt(last) <= through && last - first < limit) last++;
       if (last - first === limit) through = Math.min(through, f.index.tsAt(last - 1));
       parts.push(this.loadRun(f, first, last));
     }
@@ -546,12 +564,19 @@ function tornAt(data: DataFile, index: FileIndex): number | undefined {
  * channel's meta segment is mapped; removed once its first commit is done.
  */
 const CREATING = "creating";
+const DATA_FILE = /^(\d+)\.data$/;
 
 async function markCreation(dir: string, marker: string): Promise<void> {
   mkdirSync(dir, { recursive: true });
   writeFileSync(marker, "");
+  // The marker, the channel's directory, and `channels/` itself (new in a new data directory).
   await syncDir(dir);
   await syncDir(dirname(dir));
+  await syncDir(dirname(dirname(dir)));
+}
+
+function holdsDataFiles(dir: string): boolean {
+  return existsSync(dir) && readdirSync(dir).some((f) => DATA_FILE.test(f));
 }
 
 /** Index slots for `needed` entries: a power of two, at least `least`, at most IDX_CAPACITY. */

@@ -95,7 +95,10 @@
  *       after the first commit); damage can leave one too, with no marker. Only an open that
  *       creates the channel, with the marker there, initialises it, and then removes the files
  *       its empty table does not name; any other open is refused (PTS_STORE_CORRUPT) and
- *       changes nothing, so damage to the meta segment never costs the data files.
+ *       changes nothing, so damage to the meta segment never costs the data files. A marker
+ *       found next to a valid meta (a crash just after the first commit) is removed, durably.
+ *       Data files with no meta segment at all (the LRVM directory lost or replaced) are
+ *       refused too, not taken for a new channel.
  *
  * 5. CRASH AND SYNC ORDERING. A batch of puts (or a checkpoint, or a transfer) is made durable
  *    in one of two orders. Either way its operations resolve only after both the data

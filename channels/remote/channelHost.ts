@@ -35,8 +35,18 @@ import { toWire } from "./wireErrors.ts";
 
 /** How long a newly hosting runtime listens for an older claim after subscribing. */
 const CLAIM_WAIT_MS = 50;
-/** Items a range page reads at a time (see rangePage). */
-const RANGE_STEP = 512;
+/** Items a range page reads first, and at most, at a time (see rangePage). */
+const RANGE_STEP = 16;
+const MAX_RANGE_STEP = 4096;
+
+/**
+ * The next step of a range page: twice the last, but no more than the items that would still
+ * fit (at the page's average item size so far), plus the one that tells whether more remain.
+ */
+function nextStep(last: number, room: number, averageSize: number): number {
+  const fit = averageSize > 0 ? Math.ceil(room / averageSize) + 1 : Infinity;
+  return Math.max(1, Math.min(2 * last, MAX_RANGE_STEP, fit));
+}
 
 
 /** A remote put's value and the bytes it came as. */
@@ -140,9 +150,10 @@ export class ChannelHost {
   }
 
   /**
-   * One page of a range: the items from lo on that fit maxBytes. They are read RANGE_STEP at a
-   * time, so that a page costs about its own items however long the range is (reading the whole
-   * range for each page made paging through a long history quadratic).
+   * One page of a range: the items from lo on that fit maxBytes. They are read a step at a time,
+   * from RANGE_STEP items, doubling while the page has room, so that a page costs about its own
+   * items however long the range is and however large its items (reading the whole range for
+   * each page made paging through a long history quadratic).
    */
   private rangePage(s: Served, lo: Bound, hi: Bound, maxBytes: number): Uint8Array {
     const h = s.hosted;
@@ -151,8 +162,8 @@ export class ChannelHost {
     const page: Encoded[] = [];
     let bytes = 0;
     let more = false;
-    for (let from = first ?? Infinity; last !== undefined && from <= last && !more; ) {
-      const step = h.storedPage(from, last, RANGE_STEP);
+    for (let from = first ?? Infinity, limit = RANGE_STEP; last !== undefined && from <= last && !more; limit = nextStep(limit, maxBytes - bytes, bytes / page.length)) {
+      const step = h.storedPage(from, last, limit);
       for (const item of step.items) {
         const payload = this.payloadOf(s, item);
         const size = payload.byteLength + 24;

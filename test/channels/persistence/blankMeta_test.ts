@@ -21,6 +21,14 @@ function dataDir(t: Test): string {
   return dir;
 }
 
+/** A stopped store holding v1..v3 at ts 1..3. */
+async function storeOfThree(dir: string): Promise<void> {
+  const rt = await Runtime.start({ dataDir: dir });
+  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
+  for (let ts = 1; ts <= 3; ts++) await ch.put(`v${ts}`, ts);
+  await rt.stop();
+}
+
 /** Zeros the channel's meta segment, committed through the LRVM. */
 async function blankMeta(dir: string): Promise<void> {
   const rvm = await Rvm.open(join(dir, "lrvm"));
@@ -34,10 +42,8 @@ async function blankMeta(dir: string): Promise<void> {
 
 t.test("blank meta - readers are refused and the channel's data files stay", async (t) => {
   const dir = dataDir(t);
-  let rt = await Runtime.start({ dataDir: dir });
-  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
-  for (let ts = 1; ts <= 3; ts++) await ch.put(`v${ts}`, ts);
-  await rt.stop();
+  await storeOfThree(dir);
+  let rt: Runtime;
   await blankMeta(dir);
   const channelDir = join(dir, "channels", nameToken(CHANNEL));
   const files = readdirSync(channelDir);
@@ -81,4 +87,35 @@ t.test("blank meta - a new channel's directory holds the creation marker only un
   const channelDir = join(dir, "channels", nameToken(CHANNEL));
   t.ok(existsSync(channelDir));
   t.notOk(existsSync(join(channelDir, "creating")), "no marker left behind");
+});
+
+t.test("blank meta - a marker left next to a valid meta (a crash just after the first commit) is removed at the next open", async (t) => {
+  const dir = dataDir(t);
+  await storeOfThree(dir);
+  let rt: Runtime;
+  const channelDir = join(dir, "channels", nameToken(CHANNEL));
+  writeFileSync(join(channelDir, "creating"), "");
+  rt = await Runtime.start({ dataDir: dir });
+  t.same((await (await rt.channel<string>(CHANNEL)).get("oldest", "newest")).map((i) => i.value), ["v1", "v2", "v3"], "the channel opens as it was");
+  await rt.stop();
+  t.notOk(existsSync(join(channelDir, "creating")), "the stale marker is gone");
+  // So later damage to the meta segment is refused, not taken for an interrupted creation.
+  await blankMeta(dir);
+  rt = await Runtime.start({ dataDir: dir });
+  await t.rejects(rt.channel(CHANNEL, { persist: { mode: "sync" } }), { code: "PTS_STORE_CORRUPT", message: /damage/ });
+  await rt.stop();
+  t.ok(readdirSync(channelDir).some((f) => f.endsWith(".data")), "the data files stay");
+});
+
+t.test("blank meta - data files with no meta segment at all (the LRVM directory lost) are refused, not swept", async (t) => {
+  const dir = dataDir(t);
+  await storeOfThree(dir);
+  let rt: Runtime;
+  rmSync(join(dir, "lrvm"), { recursive: true, force: true });
+  const channelDir = join(dir, "channels", nameToken(CHANNEL));
+  const files = readdirSync(channelDir);
+  rt = await Runtime.start({ dataDir: dir });
+  await t.rejects(rt.channel(CHANNEL, { persist: { mode: "sync" } }), { code: "PTS_STORE_CORRUPT", message: /no meta segment/ }, "creating it anew is refused");
+  await rt.stop();
+  t.same(readdirSync(channelDir), files, "nothing was removed");
 });
