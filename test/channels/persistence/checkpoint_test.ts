@@ -31,6 +31,17 @@ function gateJournal(rt: Runtime, gate: (op: unknown, submit: Submit) => Promise
   journal.submit = (op) => gate(op, submit);
 }
 
+/** Makes the runtime's journal refuse every write (as a full disk would) until `free()`; counts the writes tried. */
+function fullDisk(rt: Runtime): { tries: () => number; free: () => void } {
+  let refusing = true;
+  let tries = 0;
+  gateJournal(rt, (op, submit) => {
+    tries++;
+    return refusing ? Promise.reject(new Error("ENOSPC: no space left on device")) : submit(op);
+  });
+  return { tries: () => tries, free: () => void (refusing = false) };
+}
+
 /** Puts `frame` at ts + 1, ts + 2, ... until a put does not resolve at once; returns it, its ts and a flag it sets. */
 async function putUntilOneWaits(ch: Channel<Uint8Array>, frame: Buffer, ts: number): Promise<{ waiting: Promise<void>; ts: number; settled: () => boolean }> {
   for (;;) {
@@ -105,25 +116,20 @@ t.test("checkpoint - a failed checkpoint keeps its items and is retried after a 
   const rt = await Runtime.start({ dataDir: dir, onError: (err) => errors.push(err) });
   t.teardown(() => rt.stop());
   // The journal refuses the first writes, as a full disk would.
-  let refusing = true;
-  let tries = 0;
-  gateJournal(rt, (op, submit) => {
-    tries++;
-    return refusing ? Promise.reject(new Error("ENOSPC: no space left on device")) : submit(op);
-  });
+  const disk = fullDisk(rt);
   const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 200 }, codec: "binary", retain: { count: 4 } });
   const frame = Buffer.alloc(1024 * 1024, 1);
   const count = Math.ceil(CHECKPOINT_BYTES / frame.byteLength) + 2;
   for (let ts = 1; ts <= count; ts++) await ch.put(frame, ts);
-  for (let i = 0; i < 1000 && tries === 0; i++) await new Promise((r) => setTimeout(r, 5));
-  t.equal(tries, 1, "the early checkpoint was tried and failed");
+  for (let i = 0; i < 1000 && disk.tries() === 0; i++) await new Promise((r) => setTimeout(r, 5));
+  t.equal(disk.tries(), 1, "the early checkpoint was tried and failed");
   await new Promise((r) => setImmediate(r));
   // Small ones: past MAX_PENDING_BYTES a put would wait for the next try (backpressure).
   const small = Buffer.alloc(1024, 2);
   for (let ts = count + 1; ts <= count + 50; ts++) await ch.put(small, ts);
-  t.equal(tries, 1, "50 more puts over CHECKPOINT_BYTES did not retry it");
+  t.equal(disk.tries(), 1, "50 more puts over CHECKPOINT_BYTES did not retry it");
   t.equal(errors.length, 1, "one failure, reported once");
-  refusing = false;
+  disk.free();
   for (let i = 0; i < 1000 && (ch.stats().stored?.items ?? 0) === 0; i++) await new Promise((r) => setTimeout(r, 20));
   t.equal(ch.stats().stored?.items, count + 50, "the retry stored every item, those of the failed checkpoint included");
   t.equal(ch.stats().stored?.pending, 0);
@@ -171,22 +177,16 @@ t.test("checkpoint - while failed checkpoints wait to be retried, a put past MAX
   const dir = dataDir(t);
   const rt = await Runtime.start({ dataDir: dir, onError: () => undefined });
   t.teardown(() => rt.stop());
-  // The journal refuses writes, as a full disk would, until the test frees it.
-  let refusing = true;
-  let tries = 0;
-  gateJournal(rt, (op, submit) => {
-    tries++;
-    return refusing ? Promise.reject(new Error("ENOSPC: no space left on device")) : submit(op);
-  });
+  const disk = fullDisk(rt);
   const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 300 }, codec: "binary", retain: { count: 4 } });
   const frame = Buffer.alloc(1024 * 1024, 1);
   const { waiting, ts } = await putUntilOneWaits(ch, frame, 0);
-  const triesThen = tries;
+  const triesThen = disk.tries();
   t.ok(triesThen >= 1, "checkpoints were tried and failed");
   t.ok(((ch.stats().stored?.pending ?? 0) * (frame.byteLength + RECORD_HEADER)) >= MAX_PENDING_BYTES - frame.byteLength, "a put waits once MAX_PENDING_BYTES are pending");
   t.same((await ch.get("newest"))?.ts, ts, "its item is visible at once");
-  refusing = false;
+  disk.free();
   await waiting;
-  t.ok(tries > triesThen, "it resolved after the next try");
+  t.ok(disk.tries() > triesThen, "it resolved after the next try");
   t.equal(ch.stats().stored?.items, ts, "which stored every item");
 });
