@@ -8,8 +8,9 @@
  * Guarantees: encode either returns bytes or throws CodecError (never returns garbage), and
  * `decode(encode(v))` equals v for every value the codec accepts. `sizeOf` gives the encoded
  * size, cheaply where the codec allows it (binary: no copy). `validate(bytes)` throws exactly
- * when `decode(bytes)` would, without building the value (json: a syntax scan, binary: any
- * bytes decode), so a receiver can keep bytes and decode them only when they are read.
+ * when `decode(bytes)` would, without building the value (json: a syntax scan), so a receiver
+ * can keep bytes and decode them only when they are read; binary needs none, as decoding its
+ * bytes is a view of them.
  * `encodeInto` writes the encoding straight into a larger buffer (a frame being built), or
  * says it does not fit, writing nothing that counts.
  */
@@ -100,9 +101,6 @@ export const binaryCodec: Codec<Uint8Array> = {
     if (value.byteLength > end - offset) return -1;
     target.set(value, offset);
     return offset + value.byteLength;
-  },
-  validate() {
-    // Any bytes are a binary value.
   },
   check(value) {
     if (!(value instanceof Uint8Array)) {
