@@ -39,7 +39,7 @@ export const CHANNEL_ERROR_CODES = {
     solve: "Raise retain.bytes, or split the item.",
   },
   PTS_STORE_CORRUPT: {
-    description: "A persistent channel's meta or index segment is damaged, of an unknown format version, or belongs to another channel; damaged item records are skipped and counted instead.",
+    description: "A persistent channel's meta or index segment is damaged, of an unknown format version, or belongs to another channel; or its data files have no LRVM state; or a crash interrupted its creation and it is opened without persist. Nothing is read or removed. Damaged item records are skipped and counted instead.",
     solve: "Restore the data directory from a backup; `pts channels --data DIR` shows what is readable.",
   },
   PTS_STORE_RECOVERED: {
@@ -124,10 +124,7 @@ export class ItemTooLargeError extends PtsError {
   }
 }
 
-/**
- * A persistent channel whose LRVM state is damaged; it is refused rather than guessed at. Also
- * what open reports when it repaired what a crash left, with advice saying nothing is lost.
- */
+/** A persistent channel whose stored state is damaged or missing; it is refused rather than guessed at. */
 export class StoreCorruptError extends PtsError {
   static readonly code = "PTS_STORE_CORRUPT";
   constructor(channel: string, what: string, advice = "restore the data directory from a backup") {

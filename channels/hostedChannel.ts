@@ -11,11 +11,13 @@
  * - A trigger that throws never fails the put: its error goes to the runtime's onError.
  * - A remote put (putReceived) is stored as its bytes and decoded on its first read
  *   (receivedItem.ts); every item handed out (reads, waits, triggers) is decoded, except by
- *   the stored accessors, which serve remote reads with the bytes as they are.
+ *   the stored accessors (storedAt, storedPage, ...), which serve remote reads with the bytes
+ *   as they are.
  * - close() fails every pending wait with ChannelClosedError and refuses later puts.
  */
 import { type Codec, type LatencyHistogram, encodedSize, isTimestamp, timestampError } from "../runtime/index.ts";
 import { ChannelClosedError, DuplicateTimestampError, ItemTooLargeError, WaitAbortedError, WaitTimeoutError } from "./errors.ts";
+import { type Page, pageOf } from "./page.ts";
 import { ReceivedItem, opened } from "./receivedItem.ts";
 import { type Retention, excess } from "./retention.ts";
 import type { ItemSource } from "./itemsIterator.ts";
@@ -26,8 +28,6 @@ import { WaiterQueue } from "./waiters.ts";
 /** A cursor: the timestamp of the last item taken; -1 before the first. */
 export type Cursor = { after: number };
 
-/** A page of stored items: every one with lo <= ts <= through is in `items`. */
-export type ItemPage<T> = { items: Item<T>[]; through: number };
 export type ErrorReporter = (err: unknown, context: string) => void;
 
 const RESOLVED: Promise<void> = Promise.resolve();
@@ -194,26 +194,13 @@ export class HostedChannel<T> implements ItemSource<T> {
     return this.index.firstAfter(afterTs);
   }
 
-  /** Stored items with lo <= ts <= hi, in order. */
-  protected rangeTs(lo: number, hi: number): Item<T>[] {
-    return this.storedPage(lo, hi, Infinity).items;
-  }
-
   /**
    * The first stored items with lo <= ts <= hi, in order: at most `limit`, and every one up to
    * `through` (fewer with `through` short of `hi` where damaged records on disk were skipped).
    * A remote range reads page by page, so that each page costs its own items, not the range's.
    */
-  storedPage(lo: number, hi: number, limit: number): ItemPage<T> {
-    const items = this.index.range(lo, hi, limit);
-    return { items, through: items.length === limit ? items[limit - 1].ts : hi };
-  }
-
-  /** Stored items between two bounds, in order. */
-  storedRange(lo: Bound, hi: Bound): Item<T>[] {
-    const a = this.resolve(lo);
-    const b = this.resolve(hi);
-    return a === undefined || b === undefined ? [] : this.rangeTs(a, b);
+  storedPage(lo: number, hi: number, limit: number): Page<Item<T>> {
+    return pageOf(this.index.range(lo, hi, limit), limit, hi);
   }
 
   at(ts: number): Item<T> | undefined {
@@ -232,8 +219,12 @@ export class HostedChannel<T> implements ItemSource<T> {
     return opened(this.storedFirstAfter(afterTs));
   }
 
+  /** Items between two bounds, in order, decoded. */
   range(lo: Bound, hi: Bound): Item<T>[] {
-    const items = this.storedRange(lo, hi);
+    const a = this.resolve(lo);
+    const b = this.resolve(hi);
+    if (a === undefined || b === undefined) return [];
+    const items = this.storedPage(a, b, Infinity).items;
     for (const item of items) opened(item);
     return items;
   }

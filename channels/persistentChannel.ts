@@ -13,8 +13,9 @@
  * - "checkpoint": a put is visible at once; every `everyMs` (sooner once CHECKPOINT_BYTES are
  *   pending, and at stop) one LRVM transaction makes the puts since the last checkpoint
  *   durable. A crash loses at most those. A put costs a memory put plus encoding its record
- *   into the pending log; the checkpoint seals and writes the log's buffers in bulk. Past
- *   MAX_PENDING_BYTES pending, a put resolves when the running checkpoint ends (backpressure).
+ *   into the pending log; the checkpoint indexes and writes the log's buffers in bulk. Past
+ *   MAX_PENDING_BYTES pending, a put resolves when the running checkpoint ends, or the next try
+ *   of a failed one (backpressure for producers that await their puts).
  *
  * A remote put arrives as bytes (putReceived): unless a persist trigger must see the value,
  * those bytes become its record as they are, and the window holds them undecoded until a read.
@@ -24,7 +25,8 @@
  * detected against memory, pending items and disk alike; every read decodes what it returns.
  */
 import { DuplicateTimestampError, StoreFullError } from "./errors.ts";
-import { type Cursor, type ErrorReporter, HostedChannel, type ItemPage } from "./hostedChannel.ts";
+import { type Cursor, type ErrorReporter, HostedChannel } from "./hostedChannel.ts";
+import type { Page } from "./page.ts";
 import type { ChannelStore, History, StoredItem } from "./persistence/channelStore.ts";
 import type { Journal, StoreWrite } from "./persistence/journal.ts";
 import { PendingLog } from "./persistence/pendingLog.ts";
@@ -46,10 +48,11 @@ export const DEFAULT_CHECKPOINT_MS = 1000;
  */
 export const CHECKPOINT_BYTES = 32 * 1024 * 1024;
 /**
- * Pending bytes past which a put, while a checkpoint runs, resolves only once that checkpoint
- * is done (its item is taken and visible at once all the same). A producer that awaits its
- * puts then goes at the disk's pace, and the memory that pending items take stays bounded
- * (and reused: fresh pages were measured here at about 1 µs per record on first touch).
+ * Pending bytes past which a put, while a checkpoint runs (or a failed one waits to be
+ * retried), resolves only once that checkpoint (or the retry) is done; its item is taken and
+ * visible at once all the same. A producer that awaits its puts then goes at the disk's pace,
+ * and the memory its pending items take stays bounded (and reused: fresh pages were measured
+ * here at about 1 µs per record on first touch). Puts nobody awaits are not held back.
  */
 export const MAX_PENDING_BYTES = 2 * CHECKPOINT_BYTES;
 /** The longest delay between tries of a checkpoint that keeps failing. */
@@ -131,7 +134,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     if (this.mode === "checkpoint") {
       try {
         if (this.holds(ts) && this.duplicate(ts)) return RESOLVED;
-        // Encoded now, while the value is at hand: the checkpoint only seals and writes.
+        // Encoded now, while the value is at hand: the checkpoint only indexes and writes.
         this.pending.append(ts, payload ?? this.payloadOf(item));
       } catch (err) {
         return Promise.reject(err);
@@ -213,7 +216,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
         this.retrying = undefined;
       } catch (err) {
         // Not durable: keep the items for the next checkpoint (newer puts of the same ts win).
-        // The newer log is dropped, not released: the seal worker may still hold its buffers.
+        // The newer log is dropped, not released: the crc worker may still hold its buffers.
         flushing.absorb(this.pending);
         this.pending = flushing;
         // Retried after a growing delay: a lasting failure (a full disk) retried by every put
@@ -332,7 +335,7 @@ export class PersistentChannel<T> extends HostedChannel<T> {
    * the window's once everything below it is in. Each source reads at most `limit` items; the
    * page is complete up to the lowest point any of them reached.
    */
-  override storedPage(lo: number, hi: number, limit: number): ItemPage<T> {
+  override storedPage(lo: number, hi: number, limit: number): Page<Item<T>> {
     if (lo >= this.floor) return super.storedPage(lo, hi, limit);
     const top = Math.min(hi, this.floor - 1);
     // Each source reads no further than the one before it got: what lies past that waits for
@@ -375,11 +378,12 @@ export class PersistentChannel<T> extends HostedChannel<T> {
     try {
       await this.checkpoint();
     } finally {
-      // A failed last checkpoint leaves no retry behind to keep the process alive.
+      // A failed last checkpoint leaves no retry behind to keep the process alive, nor puts
+      // held back waiting for one (close() lets them go).
       if (this.timer !== undefined) clearTimeout(this.timer);
       this.timer = undefined;
+      this.close();
     }
-    this.close();
     await this.journal.settle();
     await this.store.close();
   }

@@ -8,9 +8,9 @@
  * a version 1 store (format.ts, sections 3 and 4).
  *
  * Writes happen in three steps, called by the Journal in order (see format.ts, section 5):
- * `write()` seals chunks of records (recordChunk.ts; their checksums set by the seal worker or
- * here) and appends each with one write per data
- * file it reaches, rolling files and growing indexes as needed; the Journal syncs
+ * `write()` indexes chunks of records (recordChunk.ts; their checksums set by the crc worker
+ * or here) and appends each with one write per data file it reaches, rolling files and
+ * growing indexes as needed; the Journal syncs
  * `dirtyFiles()`, before the commit or, for a plan that is `overlappable()`, with it; then
  * `apply()` puts the index entries, watermarks, durable marks, file table and history drops into
  * the LRVM transaction. A batch in time order and newer than everything stored (the
@@ -19,20 +19,18 @@
  */
 import { existsSync, mkdirSync, readdirSync, unlinkSync, writeFileSync } from "node:fs";
 import { dirname, join } from "node:path";
-import type { Rvm, Segment } from "../../runtime/lrvm/index.ts";
-import { syncDir } from "../../runtime/lrvm/fsync.ts";
+import { type Rvm, type Segment, syncDir } from "../../runtime/lrvm/index.ts";
 import { nameToken } from "../../runtime/index.ts";
 import { ChannelMeta } from "./channelMeta.ts";
+import type { Page } from "../page.ts";
 import { DataFile, type RecordRef, recordPayload } from "./dataFile.ts";
 import { type ByteRange, FileIndex } from "./fileIndex.ts";
 import { ENTRY_SIZE, FILE_ROLL_BYTES, FORMAT_VERSION, IDX_CAPACITY, IDX_INITIAL, META_SIZE, MAX_FILES, dataFileName, indexBytes, indexSegment, metaSegment } from "./format.ts";
-import { type RecordChunk, sealRecords } from "./recordChunk.ts";
+import { type RecordChunk, indexRecords } from "./recordChunk.ts";
 import { setRecordCrcs } from "./recordCrcs.js";
 import { StoreCorruptError, StoreFullError } from "../errors.ts";
 
 export type StoredItem = { ts: number; payload: Uint8Array };
-/** A page of a range: its items, and how far it is complete (every item up to `through` is in it). */
-export type Page = { items: StoredItem[]; through: number };
 export type History = { ms?: number; bytes?: number };
 
 type StoreFile = { n: number; data: DataFile; index: FileIndex };
@@ -89,15 +87,16 @@ export class ChannelStore {
     const seg = await rvm.map(metaName, META_SIZE);
     const meta = new ChannelMeta(seg);
     const blank = !exists || seg.data.readUInt32LE(0) === 0;
-    if (blank && !(create && existsSync(marker))) {
-      // A meta segment of zeros: a crash while the channel was being created (its first commit
-      // never happened) leaves one, next to the creation marker; damage can too, with no
-      // marker, and then the channel's data files must stay. Only a caller creating the
-      // channel, after a crash that interrupted its creation, starts it anew (and removes what
-      // the missing file table does not name); anyone else changes nothing.
+    // A meta segment of zeros: a crash while the channel was being created (its first commit
+    // never happened) leaves one, next to the creation marker; damage can too, with no marker.
+    // A caller creating the channel starts it anew (and removes what the missing file table
+    // does not name) after an interrupted creation, or when there are no data files to lose (a
+    // store whose creation crashed before there was a marker); anyone else changes nothing.
+    const creating = existsSync(marker);
+    if (blank && !(create && (creating || !holdsDataFiles(dir)))) {
       await rvm.unmap(seg);
-      const why = existsSync(marker) ? "a crash while creating it" : "damage: no creation of it was under way";
-      throw new StoreCorruptError(name, `meta segment ${metaName} holds no channel (${why}); nothing was read or removed${existsSync(marker) ? ": open it with persist to create the channel anew" : ""}`);
+      if (creating) throw new StoreCorruptError(name, `meta segment ${metaName} holds no channel: a crash interrupted its creation; nothing was read or removed`, "open it with persist to create the channel anew");
+      throw new StoreCorruptError(name, `meta segment ${metaName} holds no channel, and no creation of it was under way: damage; nothing was read or removed`);
     }
     mkdirSync(dir, { recursive: true });
     if (blank) {
@@ -256,7 +255,7 @@ export class ChannelStore {
    * every intact item up to `through` is there. Fewer than `limit` items with `through` short
    * of `hi` means damaged records were skipped; the next page starts at through + 1.
    */
-  page(lo: number, hi: number, limit: number): Page {
+  page(lo: number, hi: number, limit: number): Page<StoredItem> {
     // Files by their first timestamp in range: once one is past what the page can hold, so
     // are the rest, and none of them is read (files overlap in time only after out-of-order puts).
     const starts: { f: StoreFile; first: number; ts: number }[] = [];
@@ -328,7 +327,7 @@ export class ChannelStore {
   }
 
   /**
-   * Step 1: appends the chunks' records, sealed, each chunk with as few writes as the files it
+   * Step 1: appends the chunks' records, checksummed and indexed, each chunk with as few writes as the files it
    * spans; rolls to a new file or grows the index where needed. A record whose ts is already
    * stored replaces it (the channel let it through on purpose), as does a later record of the
    * same ts.
@@ -352,7 +351,7 @@ export class ChannelStore {
     let left = 0;
     for (const c of chunks) left += c.count;
     for (const chunk of chunks) {
-      if (!(chunk.crcs !== undefined && (await chunk.crcs))) setRecordCrcs(chunk.bytes, 0, chunk.length);
+      if (!(chunk.crcsSet !== undefined && (await chunk.crcsSet))) setRecordCrcs(chunk.bytes, chunk.length);
       let at = 0;
       let inChunk = chunk.count;
       while (inChunk > 0) {
@@ -360,16 +359,16 @@ export class ChannelStore {
         if (!file || slotsUsed(plan, file) >= IDX_CAPACITY || file.data.end >= FILE_ROLL_BYTES) file = await this.createFile(plan, left);
         const max = Math.min(inChunk, IDX_CAPACITY - slotsUsed(plan, file));
         const entries = Buffer.allocUnsafe(max * ENTRY_SIZE);
-        const sealed = sealRecords(chunk, at, max, FILE_ROLL_BYTES - file.data.end, file.data.end, entries, last);
-        await this.ensureSlots(plan, file, slotsUsed(plan, file) + sealed.count);
-        await file.data.write(chunk.bytes, at, sealed.end);
-        plan.runs.push({ file, entries: sealed.count === max ? entries : entries.subarray(0, sealed.count * ENTRY_SIZE) });
-        if (!sealed.ascending) plan.appends = false;
-        last = plan.lastTs = sealed.lastTs;
-        plan.bytes += sealed.end - at;
-        at = sealed.end;
-        inChunk -= sealed.count;
-        left -= sealed.count;
+        const indexed = indexRecords(chunk, at, max, FILE_ROLL_BYTES - file.data.end, file.data.end, entries, last);
+        await this.ensureSlots(plan, file, slotsUsed(plan, file) + indexed.count);
+        await file.data.write(chunk.bytes, at, indexed.end);
+        plan.runs.push({ file, entries: indexed.count === max ? entries : entries.subarray(0, indexed.count * ENTRY_SIZE) });
+        if (!indexed.ascending) plan.appends = false;
+        last = plan.lastTs = indexed.lastTs;
+        plan.bytes += indexed.end - at;
+        at = indexed.end;
+        inChunk -= indexed.count;
+        left -= indexed.count;
       }
     }
   }
@@ -516,7 +515,7 @@ export class ChannelStore {
     if (this.files.length >= MAX_FILES) throw new StoreFullError(this.name, "data files", `at most ${MAX_FILES} data files; set persist.history to drop old ones`);
     const n = Math.max(this.meta.nextFile, ...this.files.map((f) => f.n + 1));
     const { file } = DataFile.open(n, join(this.dir, dataFileName(n)), 0);
-    const slots = slotsFor(Math.max(expected, this.files.at(-1)?.index.count ?? 0), IDX_INITIAL);
+    const slots = slotsFor(expected, this.files.at(-1)?.index.count ?? 0);
     let seg: Segment;
     try {
       seg = await this.rvm.map(indexSegment(this.token, n), indexBytes(slots));

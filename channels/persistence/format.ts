@@ -136,10 +136,10 @@ export const FORMAT_VERSION = 2;
 export const UPGRADABLE_VERSION = 1;
 
 export const RECORD_MAGIC = 0x52535450; // "PTSR" little-endian
-export const RECORD_HEADER = 20; // magic + length + ts + crc
-export const RECORD_LENGTH_AT = 4;
+// The header's size and its length and crc offsets live in recordCrcs.js (plain JavaScript, for
+// the crc worker), and are the same constants here.
+export { RECORD_CRC_AT, RECORD_HEADER, RECORD_LENGTH_AT } from "./recordCrcs.js";
 export const RECORD_TS_AT = 8;
-export const RECORD_CRC_AT = 16;
 
 export const IDX_MAGIC = 0x49535450; // "PTSI"
 export const IDX_HEADER = 32;

@@ -17,8 +17,7 @@
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import { nameToken } from "../../runtime/index.ts";
-import { Rvm } from "../../runtime/lrvm/index.ts";
-import { syncDir } from "../../runtime/lrvm/fsync.ts";
+import { Rvm, syncDir } from "../../runtime/lrvm/index.ts";
 import { ChannelMeta } from "./channelMeta.ts";
 import { META_SIZE, metaSegment } from "./format.ts";
 import { ChannelStore, type History, type WritePlan } from "./channelStore.ts";
@@ -197,8 +196,10 @@ function coalesce(chunks: RecordChunk[]): RecordChunk[] {
     bytes = 0;
   };
   for (const c of chunks) {
-    // A chunk the seal worker has is never merged: its own write awaits the worker's job.
-    const whole = c.length >= SMALL_CHUNK || c.crcs !== undefined;
+    // A chunk the crc worker has is never merged: its own write awaits the worker's job. (The
+    // worker takes only chunks of MIN_CRC_JOB bytes, SMALL_CHUNK today: this holds should the
+    // two ever differ.)
+    const whole = c.length >= SMALL_CHUNK || c.crcsSet !== undefined;
     if (whole || bytes + c.length > MERGED_CHUNK) close();
     if (whole) out.push(c);
     else {

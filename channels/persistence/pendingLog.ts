@@ -6,25 +6,26 @@
  * Item objects that live that long are promoted out of V8's young generation, and copying and
  * marking them was measured at about 0.7 µs per item, more than a whole memory-only put. Bytes
  * in a few large buffers cost the garbage collector nothing per item, and they are what the
- * checkpoint writes: the put has done the encoding, the checkpoint only seals and writes.
+ * checkpoint writes: the put has done the encoding, the checkpoint only indexes and writes.
  * The buffers live on SharedArrayBuffers: each one, once full (and the last one, when a
- * checkpoint takes the log), goes to the seal worker (crcSealer.ts), which sets its records'
+ * checkpoint takes the log), goes to the crc worker (crcJobs.ts), which sets its records'
  * checksums on another core while puts go on.
  *
- * Guarantees: `at`, `firstAfter` and `range` see the newest record of each timestamp, and return
- * copies (the buffers go to disk and may be sealed meanwhile); `chunks()` holds every record in
- * put order, so that, stored in that order, later records of a timestamp win.
+ * Guarantees: `at`, `firstAfter` and `page` see the newest record of each timestamp, and
+ * return copies (the buffers go to disk, and get their checksums, meanwhile); `chunks()` holds
+ * every record in put order, so that, stored in that order, later records of a timestamp win.
  *
  * @example
  *   const log = new PendingLog();
  *   log.append(ts, codec.encode(value));
  *   await journal.submit({ writes: [{ store, chunks: log.chunks() }], cursors: [] });
  */
-import type { Page, StoredItem } from "./channelStore.ts";
+import type { StoredItem } from "./channelStore.ts";
+import { type Page, pageOf } from "../page.ts";
 import { RECORD_HEADER, RECORD_LENGTH_AT } from "./format.ts";
 import { lowerBound } from "../lowerBound.ts";
 import { type RecordChunk, encodeRecord, viewOf } from "./recordChunk.ts";
-import { crcsAhead, sharedBuffer } from "./crcSealer.ts";
+import { crcsAhead, sharedBuffer } from "./crcJobs.ts";
 
 /** A new buffer's first size; each next one doubles, up to MAX_BUFFER, so a quiet channel stays small. */
 const MIN_BUFFER = 64 * 1024;
@@ -54,9 +55,9 @@ export class PendingLog {
   private count = 0;
   /**
    * Sorted by ts; pos[i] is where the newest record at ts[i] lies; `held` of them are in use.
-   * Typed arrays: nothing for the GC to trace, and their room is kept across release(), so a
-   * log reused checkpoint after checkpoint grows them once, not every time (number arrays were measured at
-   * 70-150 ns per put for the two pushes, these at about 25).
+   * Typed arrays: nothing for the GC to trace, and their room is kept across release(), so
+   * a log reused checkpoint after checkpoint grows them once, not every time (number arrays
+   * were measured at 70-150 ns per put for the two pushes, these at about 25).
    */
   private ts = new Float64Array(INITIAL_ROOM);
   private pos = new Float64Array(INITIAL_ROOM);
@@ -112,15 +113,17 @@ export class PendingLog {
     return this.used > 0 ? [...this.done, this.chunkOfBuffer()] : this.done.slice();
   }
 
-  /** The current buffer's records as a chunk, handed to the seal worker when it is large enough. */
+  /** The current buffer's records as a chunk, handed to the crc worker when it is large enough. */
   private chunkOfBuffer(): RecordChunk {
-    return { bytes: this.buf, length: this.used, count: this.count, crcs: crcsAhead(this.buf, this.used) };
+    return { bytes: this.buf, length: this.used, count: this.count, crcsSet: crcsAhead(this.buf, this.used) };
   }
 
   /**
    * Gives the log's buffers back for reuse; the log is empty afterwards. Its time index keeps
    * its room for the next checkpoint of about the same size, but not the room of a burst many
-   * times larger. Only once its records are written.
+   * times larger: that goes when the log is released after a checkpoint of ordinary size (the
+   * burst's own release keeps it, as doubling leaves it under twice what it held). Only once
+   * its records are written.
    */
   release(): void {
     if (this.ts.length > 2 * Math.max(this.held, INITIAL_ROOM)) {
@@ -159,16 +162,11 @@ export class PendingLog {
     return i < this.held ? this.item(i) : undefined;
   }
 
-  /** Items with lo <= ts <= hi, in order. */
-  range(lo: number, hi: number): StoredItem[] {
-    return this.page(lo, hi, Infinity).items;
-  }
-
-  /** The first `limit` items with lo <= ts <= hi, in order; `through`: every one up to it is there. */
-  page(lo: number, hi: number, limit: number): Page {
+  /** The first `limit` items with lo <= ts <= hi, in order (page.ts). */
+  page(lo: number, hi: number, limit: number): Page<StoredItem> {
     const items: StoredItem[] = [];
     for (let i = lowerBound(this.ts, lo, 0, this.held); i < this.held && this.ts[i] <= hi && items.length < limit; i++) items.push(this.item(i));
-    return { items, through: items.length === limit ? items[limit - 1].ts : hi };
+    return pageOf(items, limit, hi);
   }
 
   private item(i: number): StoredItem {

@@ -3,29 +3,29 @@
  * which items travel from a channel to its data files.
  *
  * An item is encoded once, when it is put (`encodeRecord`), with its crc left zero. Before the
- * store writes a chunk, every record's crc is set (recordCrcs.js): by the seal worker for the
- * large buffers of checkpoints (`crcs`, crcSealer.ts), or by the store itself. `sealRecords`
+ * store writes a chunk, every record's crc is set (recordCrcs.js): by the crc worker for the
+ * large buffers of checkpoints (`crcsSet`, crcJobs.ts), or by the store itself. `indexRecords`
  * then builds the time-index entries in one pass, and the chunk's bytes go to the data file as
  * they are, with one write and no copy.
  *
- * Guarantees: sealed records and their entries are exactly those format.ts specifies (the
- * entry's crc is the record's); a seal never reads or writes past `chunk.length`.
+ * Guarantees: indexed records and their entries are exactly those format.ts specifies (the
+ * entry's crc is the record's); indexing never reads or writes past `chunk.length`.
  *
  * @example
- *   const chunk = recordChunk(ts, payload);                      // one record, crc unset
- *   setRecordCrcs(chunk.bytes, 0, chunk.length);                 // crc set
- *   const s = sealRecords(chunk, 0, 1, Infinity, fileEnd, entries, -1);  // entry built
+ *   const chunk = recordChunk(ts, payload);                         // one record, crc unset
+ *   setRecordCrcs(chunk.bytes, chunk.length);                       // crc set
+ *   const s = indexRecords(chunk, 0, 1, Infinity, fileEnd, entries, -1);  // entry built
  */
 import { ENTRY_CRC_AT, ENTRY_LENGTH_AT, ENTRY_OFFSET_AT, ENTRY_SIZE, RECORD_CRC_AT, RECORD_HEADER, RECORD_LENGTH_AT, RECORD_MAGIC, RECORD_TS_AT } from "./format.ts";
 
 /**
- * `count` whole records in bytes [0, length) of `bytes`, in the order they were put. `crcs`,
- * when set, is the seal worker's job on them: true once it has set their checksums.
+ * `count` whole records in bytes [0, length) of `bytes`, in the order they were put.
+ * `crcsSet`, when there, is the crc worker's job on them: true once it has set their checksums.
  */
-export type RecordChunk = { bytes: Buffer; length: number; count: number; crcs?: Promise<boolean> };
+export type RecordChunk = { bytes: Buffer; length: number; count: number; crcsSet?: Promise<boolean> };
 
-/** What sealRecords did: records up to byte `end`, `count` of them; `lastTs` is the last one's. */
-export type Sealed = { end: number; count: number; lastTs: number; ascending: boolean };
+/** What indexRecords did: records up to byte `end`, `count` of them; `lastTs` is the last one's. */
+export type Indexed = { end: number; count: number; lastTs: number; ascending: boolean };
 
 /** A DataView of all of `b`, for encodeRecord. */
 export function viewOf(b: Buffer): DataView {
@@ -49,12 +49,13 @@ export function recordChunk(ts: number, payload: Uint8Array): RecordChunk {
 }
 
 /**
- * Seals records from byte `at` of the chunk, whose checksums are set: at most `maxCount` of them and, past the first,
- * no more than `maxBytes` in all. Each record lands at `fileOffset` plus its distance from `at`
- * in its data file; its index entry goes to `entries`, from byte 0. `ascending` tells whether
+ * Builds the index entries of records from byte `at` of the chunk, whose checksums are set: at
+ * most `maxCount` of them and, past the first, no more than `maxBytes` in all. Each record
+ * lands at `fileOffset` plus its distance from `at` in its data file; its index entry goes to
+ * `entries`, from byte 0. `ascending` tells whether
  * their timestamps strictly increase from `after` on.
  */
-export function sealRecords(chunk: RecordChunk, at: number, maxCount: number, maxBytes: number, fileOffset: number, entries: Buffer, after: number): Sealed {
+export function indexRecords(chunk: RecordChunk, at: number, maxCount: number, maxBytes: number, fileOffset: number, entries: Buffer, after: number): Indexed {
   const b = chunk.bytes;
   // DataView accessors compile to plain loads and stores; Buffer's read/write*LE methods were
   // measured not to inline here, at about a third of this loop's time.

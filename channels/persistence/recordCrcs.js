@@ -2,13 +2,13 @@
 /**
  * Record checksums (format.ts, section 2): crc32 of a record's bytes [4, 16) (its length and
  * ts) continued over its payload, kept in bytes [16, 20). One implementation for the three
- * places that need it: the store sealing records on the main thread (channelStore.ts), the
- * seal worker sealing checkpoint buffers on another thread (crcWorker.js), and reads checking
- * records (dataFile.ts).
+ * places that need it: the store setting them on the main thread (channelStore.ts), the crc
+ * worker setting them for checkpoint buffers on another thread (crcWorker.js), and reads
+ * checking records (dataFile.ts).
  *
  * Plain JavaScript, so that a worker thread loads it as it is: bin/pts.js registers the
- * TypeScript loader through tsx's API, which worker threads do not inherit. The offsets are
- * format.ts's; test/channels/persistence/records_test.ts checks that they agree.
+ * TypeScript loader through tsx's API, which worker threads do not inherit. The record offsets
+ * it needs are defined here, and format.ts takes them from here.
  *
  * Each record costs one native crc32 call, over a view of its payload: the 12 header bytes go
  * through a small table-driven CRC in JS first and seed that call, because zlib.crc32 takes
@@ -16,9 +16,10 @@
  */
 import { crc32 } from "node:zlib";
 
-export const CRC_LENGTH_AT = 4;
-export const CRC_AT = 16;
-export const CRC_HEADER = 20;
+/** Record layout (format.ts, section 2): the header's size and where its length and crc lie. */
+export const RECORD_HEADER = 20;
+export const RECORD_LENGTH_AT = 4;
+export const RECORD_CRC_AT = 16;
 
 /** The standard CRC-32 table (polynomial 0xEDB88320), as zlib uses. */
 const TABLE = new Int32Array(256);
@@ -37,21 +38,20 @@ for (let n = 0; n < 256; n++) {
  */
 export function recordCrc(b, at, length) {
   let c = -1;
-  for (let i = at + CRC_LENGTH_AT; i < at + CRC_AT; i++) c = TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
-  return crc32(new Uint8Array(b.buffer, b.byteOffset + at + CRC_HEADER, length), (c ^ -1) >>> 0);
+  for (let i = at + RECORD_LENGTH_AT; i < at + RECORD_CRC_AT; i++) c = TABLE[(c ^ b[i]) & 0xff] ^ (c >>> 8);
+  return crc32(new Uint8Array(b.buffer, b.byteOffset + at + RECORD_HEADER, length), (c ^ -1) >>> 0);
 }
 
 /**
- * Sets the checksum of every record in bytes [from, to) of `b`, which hold whole records.
+ * Sets the checksum of every record in bytes [0, to) of `b`, which hold whole records.
  * @param {Uint8Array} b
- * @param {number} from
  * @param {number} to
  */
-export function setRecordCrcs(b, from, to) {
+export function setRecordCrcs(b, to) {
   const d = new DataView(b.buffer, b.byteOffset, b.byteLength);
-  for (let at = from; at < to; ) {
-    const length = d.getUint32(at + CRC_LENGTH_AT, true);
-    d.setUint32(at + CRC_AT, recordCrc(b, at, length), true);
-    at += CRC_HEADER + length;
+  for (let at = 0; at < to; ) {
+    const length = d.getUint32(at + RECORD_LENGTH_AT, true);
+    d.setUint32(at + RECORD_CRC_AT, recordCrc(b, at, length), true);
+    at += RECORD_HEADER + length;
   }
 }

@@ -41,10 +41,11 @@ const MAX_RANGE_STEP = 4096;
 
 /**
  * The next step of a range page: twice the last, but no more than the items that would still
- * fit (at the page's average item size so far), plus the one that tells whether more remain.
+ * fit (at the page's average item size so far, when it has items), plus the one that tells
+ * whether more remain.
  */
-function nextStep(last: number, room: number, averageSize: number): number {
-  const fit = averageSize > 0 ? Math.ceil(room / averageSize) + 1 : Infinity;
+function nextStep(last: number, room: number, averageSize: number | undefined): number {
+  const fit = averageSize === undefined ? Infinity : Math.ceil(room / averageSize) + 1;
   return Math.max(1, Math.min(2 * last, MAX_RANGE_STEP, fit));
 }
 
@@ -162,7 +163,7 @@ export class ChannelHost {
     const page: Encoded[] = [];
     let bytes = 0;
     let more = false;
-    for (let from = first ?? Infinity, limit = RANGE_STEP; last !== undefined && from <= last && !more; limit = nextStep(limit, maxBytes - bytes, bytes / page.length)) {
+    for (let from = first ?? Infinity, limit = RANGE_STEP; last !== undefined && from <= last && !more; limit = nextStep(limit, maxBytes - bytes, page.length === 0 ? undefined : bytes / page.length)) {
       const step = h.storedPage(from, last, limit);
       for (const item of step.items) {
         const payload = this.payloadOf(s, item);

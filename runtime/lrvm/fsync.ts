@@ -1,6 +1,7 @@
 /**
- * Durability helpers shared by the LRVM files: fsync of a directory, atomic file replace,
- * and the callback-to-promise form of fdatasync used on the commit path.
+ * Durability helpers shared by the LRVM files (and, for syncDir, the persistent channels'
+ * store): fsync of a directory, atomic file replace, and the callback-to-promise form of
+ * fdatasync used on the commit path.
  *
  * Guarantee: when `replaceFileDurably` resolves, `path` holds `data` on disk, and a crash at
  * any point leaves either the old or the new contents at `path`, never a mix.

@@ -16,6 +16,7 @@ export { Transaction } from "./transaction.ts";
 export { RvmError, RVM_ERROR_CODES, type RvmErrorCode } from "./errors.ts";
 export { inspect } from "./inspect.ts";
 export { INLINE_SYNC_MAX_MS } from "./log-writer.ts";
+export { syncDir } from "./fsync.ts";
 export type {
   Segment,
   OpenOptions,

@@ -1,8 +1,8 @@
 /**
- * crcSealer: hands large buffers of checkpoint records to the seal worker (crcWorker.js), which
+ * crcJobs: hands large buffers of checkpoint records to the crc worker (crcWorker.js), which
  * sets their checksums on another core while this thread goes on taking puts. Checksums were
  * about a quarter of this thread's time per checkpoint-mode put (about 0.35 µs per 256-byte
- * record); buffers are sealed as they fill, so a checkpoint finds most of its records sealed.
+ * record); buffers go to it as they fill, so a checkpoint finds most of its checksums set.
  *
  * Guarantees: a promise from `crcsAhead` resolves true only once every record in the bytes given
  * has its checksum set, and false when the worker could not set them (it failed to start or
@@ -13,14 +13,14 @@
  * warning says so once, and checksums are set on the calling thread from then on.
  *
  * @example
- *   const crcs = crcsAhead(buffer, used);                // undefined: set them yourself
- *   if (!(crcs && (await crcs))) setRecordCrcs(buffer, 0, used);
+ *   const crcsSet = crcsAhead(buffer, used);                // undefined: set them yourself
+ *   if (!(crcsSet && (await crcsSet))) setRecordCrcs(buffer, used);
  */
 import { Worker } from "node:worker_threads";
 
 /**
- * Smaller runs are sealed by the caller: a job's round trip through the worker costs about as
- * much as sealing this many bytes of records here.
+ * Smaller runs are left to the caller: a job's round trip through the worker costs about as
+ * much as setting the checksums of this many bytes of records here.
  */
 export const MIN_CRC_JOB = 64 * 1024;
 
@@ -38,7 +38,7 @@ const waiting = new Map<number, (ok: boolean) => void>();
  */
 export function crcsAhead(bytes: Buffer, length: number): Promise<boolean> | undefined {
   if (length < MIN_CRC_JOB || !(bytes.buffer instanceof SharedArrayBuffer)) return undefined;
-  const w = sealWorker();
+  const w = crcWorker();
   if (!w) return undefined;
   const id = nextId++;
   const done = new Promise<boolean>((resolve) => waiting.set(id, resolve));
@@ -52,7 +52,7 @@ export function sharedBuffer(size: number): Buffer {
   return Buffer.from(new SharedArrayBuffer(size));
 }
 
-function sealWorker(): Worker | undefined {
+function crcWorker(): Worker | undefined {
   if (worker || broken) return worker;
   let w: Worker;
   try {
@@ -71,7 +71,7 @@ function sealWorker(): Worker | undefined {
     resolve?.(m.ok);
   });
   const fail = (why: unknown): void => {
-    if (!broken) process.emitWarning(`the PTS seal worker stopped (${String(why)}); record checksums are computed on the main thread from now on`, "PtsSealWorkerWarning");
+    if (!broken) process.emitWarning(`the PTS crc worker stopped (${String(why)}); record checksums are computed on the main thread from now on`, "PtsCrcWorkerWarning");
     broken = true;
     worker = undefined;
     for (const resolve of waiting.values()) resolve(false);
