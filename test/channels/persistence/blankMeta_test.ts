@@ -57,27 +57,32 @@ t.test("blank meta - readers are refused and the channel's data files stay", asy
   t.same(readdirSync(channelDir), files, "nothing was removed");
 });
 
-t.test("blank meta - a channel whose creation a crash interrupted is created anew with persist", async (t) => {
-  const dir = dataDir(t);
-  // What a crash between mapping the meta segment and its first commit leaves: the creation
-  // marker, and the meta segment of zeros.
-  const channelDir = join(dir, "channels", nameToken(CHANNEL));
-  mkdirSync(channelDir, { recursive: true });
-  writeFileSync(join(channelDir, "creating"), "");
-  const rvm = await Rvm.open(join(dir, "lrvm"));
-  await rvm.map(metaSegment(nameToken(CHANNEL)), META_SIZE);
-  await rvm.close();
+for (const marked of [true, false]) {
+  const what = marked ? "the creation marker there" : "no marker and no data files, as before markers existed";
+  t.test(`blank meta - a channel whose creation a crash interrupted is created anew with persist (${what})`, async (t) => {
+    const dir = dataDir(t);
+    // What a crash between mapping the meta segment and its first commit leaves: the creation
+    // marker, and the meta segment of zeros.
+    const channelDir = join(dir, "channels", nameToken(CHANNEL));
+    if (marked) {
+      mkdirSync(channelDir, { recursive: true });
+      writeFileSync(join(channelDir, "creating"), "");
+    }
+    const rvm = await Rvm.open(join(dir, "lrvm"));
+    await rvm.map(metaSegment(nameToken(CHANNEL)), META_SIZE);
+    await rvm.close();
 
-  let rt = await Runtime.start({ dataDir: dir });
-  await t.rejects(rt.lookup(CHANNEL), { code: "PTS_STORE_CORRUPT" }, "a reader is refused");
-  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
-  await ch.put("v1", 1);
-  await rt.stop();
-  rt = await Runtime.start({ dataDir: dir });
-  t.same((await (await rt.channel<string>(CHANNEL)).get("oldest", "newest")).map((i) => i.value), ["v1"]);
-  t.same(readdirSync(channelDir), ["1.data"], "the marker is gone once the channel exists");
-  await rt.stop();
-});
+    let rt = await Runtime.start({ dataDir: dir });
+    await t.rejects(rt.lookup(CHANNEL), { code: "PTS_STORE_CORRUPT" }, "a reader is refused");
+    const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
+    await ch.put("v1", 1);
+    await rt.stop();
+    rt = await Runtime.start({ dataDir: dir });
+    t.same((await (await rt.channel<string>(CHANNEL)).get("oldest", "newest")).map((i) => i.value), ["v1"]);
+    t.same(readdirSync(channelDir), ["1.data"], "no marker once the channel exists");
+    await rt.stop();
+  });
+}
 
 t.test("blank meta - a new channel's directory holds the creation marker only until its first commit", async (t) => {
   const dir = dataDir(t);
