@@ -27,7 +27,7 @@ import { type Transport, type TransportMsg, type Subscription, channelSubjects, 
 import { ChannelHostedElsewhereError, WaitTimeoutError } from "../errors.ts";
 import type { ErrorReporter, HostedChannel } from "../hostedChannel.ts";
 import { PersistentChannel } from "../persistentChannel.ts";
-import { ReceivedItem } from "../receivedItem.ts";
+import { isReceived } from "../receivedItem.ts";
 import type { Bound, Item } from "../types.ts";
 import { type Claim, type Encoded, type GetRequest, type InfoReply, type InfoRequest, type LiveHeader, type PutReply, type WireError, FRAME_SLACK, frameEncoded, unframePut } from "./protocol.ts";
 import { Outbox } from "./outbox.ts";
@@ -300,14 +300,14 @@ export class ChannelHost {
 
   /** An item's bytes: those it came in when it came remotely, else its value encoded. */
   private payloadOf(s: Served, item: Item<unknown>): Uint8Array {
-    return item instanceof ReceivedItem ? item.payload : s.hosted.codec.encode(item.value);
+    return isReceived(item) ? item.payload : s.hosted.codec.encode(item.value);
   }
 
   /** An item stored in a served channel: numbered, and published live with the bytes it came in when it came remotely. */
   private onPublished(s: Served, item: Item<unknown>): void {
     const seq = ++s.seq;
     let payload: Uint8Array;
-    if (item instanceof ReceivedItem) payload = item.payload;
+    if (isReceived(item)) payload = item.payload;
     else if (s.incomingPayload !== undefined && s.incomingValue === item.value) {
       payload = s.incomingPayload;
       s.incomingPayload = undefined;

@@ -10,7 +10,7 @@ import { firstValueFrom, take, toArray } from "rxjs";
 import { type Channel, type Codec, ChannelClosedError, CodecError, DuplicateTimestampError, InvalidTimestampError, PtsError, channelSubjects, decodeMessage, encodeMessage, jsonCodec } from "../../../index.ts";
 import { HostedChannel } from "../../../channels/hostedChannel.ts";
 import type { LiveHeader, PutReply } from "../../../channels/remote/protocol.ts";
-import { ReceivedItem } from "../../../channels/receivedItem.ts";
+import { ReceivedItem, isReceived, opened } from "../../../channels/receivedItem.ts";
 import { hostAndClient } from "./hostAndClient.ts";
 
 type Reading = { sensor: string; seq: number; ax: number; note: string };
@@ -202,4 +202,14 @@ t.test("receivedItem - a kept put message is copied into a buffer of its own, no
   t.ok(item instanceof ReceivedItem);
   const payload = (item as ReceivedItem<Reading>).payload;
   t.ok(payload.buffer.byteLength < Buffer.poolSize, `the payload's buffer holds the message only (${payload.buffer.byteLength} bytes)`);
+});
+
+t.test("receivedItem - isReceived tells received items from plain ones, and opened decodes only those", async (t) => {
+  const plain = { ts: 1, value: reading(1) };
+  const received = ReceivedItem.stored(2, jsonCodec.encode(reading(2)), jsonCodec);
+  t.notOk(isReceived(plain), "a plain item");
+  t.ok(isReceived(received), "a received one");
+  t.equal(opened(plain), plain, "a plain item is returned as it is");
+  t.same(opened(received).value, reading(2), "a received one is decoded");
+  t.equal(opened(undefined), undefined);
 });
