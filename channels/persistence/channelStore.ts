@@ -10,8 +10,8 @@
  * Writes happen in three steps, called by the Journal in order (see format.ts, section 5):
  * `write()` indexes chunks of records (recordChunk.ts; their checksums set by the crc worker
  * or here) and appends each with one write per data file it reaches, rolling files and
- * growing indexes as needed; the Journal syncs
- * `dirtyFiles()`, before the commit or, for a plan that is `overlappable()`, with it; then
+ * growing indexes as needed; the Journal syncs `dirtyFiles()`, before the commit or, for a
+ * plan that is `overlappable()`, with it; then
  * `apply()` puts the index entries, watermarks, durable marks, file table and history drops into
  * the LRVM transaction. A batch in time order and newer than everything stored (the
  * usual checkpoint) appends its entries with one copy per file, declared as one range. After
@@ -107,7 +107,7 @@ export class ChannelStore {
     }
     // Gone once the meta holds the channel, durably: a marker left next to a valid meta (a crash
     // just after the first commit) would let later damage pass for an interrupted creation.
-    if (existsSync(marker)) {
+    if (creating) {
       unlinkSync(marker);
       await syncDir(dir);
     }
@@ -327,8 +327,8 @@ export class ChannelStore {
   }
 
   /**
-   * Step 1: appends the chunks' records, checksummed and indexed, each chunk with as few writes as the files it
-   * spans; rolls to a new file or grows the index where needed. A record whose ts is already
+   * Step 1: appends the chunks' records, checksummed and indexed, each chunk with as few writes
+   * as the files it spans; rolls to a new file or grows the index where needed. A record whose ts is already
    * stored replaces it (the channel let it through on purpose), as does a later record of the
    * same ts.
    */

@@ -49,7 +49,6 @@ function nextStep(last: number, room: number, averageSize: number | undefined): 
   return Math.max(1, Math.min(2 * last, MAX_RANGE_STEP, fit));
 }
 
-
 /** A remote put's value and the bytes it came as. */
 type Received = { value: unknown; payload: Uint8Array };
 
@@ -158,12 +157,13 @@ export class ChannelHost {
    */
   private rangePage(s: Served, lo: Bound, hi: Bound, maxBytes: number): Uint8Array {
     const h = s.hosted;
-    const first = h.resolve(lo);
-    const last = h.resolve(hi);
+    // A bound naming an item of an empty channel resolves to nothing: the range is empty.
+    const first = h.resolve(lo) ?? Infinity;
+    const last = h.resolve(hi) ?? -1;
     const page: Encoded[] = [];
     let bytes = 0;
     let more = false;
-    for (let from = first ?? Infinity, limit = RANGE_STEP; last !== undefined && from <= last && !more; limit = nextStep(limit, maxBytes - bytes, page.length === 0 ? undefined : bytes / page.length)) {
+    for (let from = first, limit = RANGE_STEP; from <= last && !more; ) {
       const step = h.storedPage(from, last, limit);
       for (const item of step.items) {
         const payload = this.payloadOf(s, item);
@@ -176,6 +176,7 @@ export class ChannelHost {
         bytes += size;
       }
       from = step.through + 1;
+      limit = nextStep(limit, maxBytes - bytes, page.length === 0 ? undefined : bytes / page.length);
     }
     return frameEncoded({ seq: s.seq, host: this.hostId, more }, page);
   }

@@ -5,28 +5,19 @@
  * removes nothing; only opening it with persist after an interrupted creation starts the
  * channel anew; damage is refused even then, and the data files stay (format.ts, 4 (5)).
  */
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import t, { type Test } from "tap";
+import t from "tap";
 import { Runtime, nameToken } from "../../../index.ts";
 import { Rvm } from "../../../runtime/lrvm/index.ts";
 import { META_SIZE, metaSegment } from "../../../channels/persistence/format.ts";
+import { syncStore } from "./syncStore.ts";
 
 const CHANNEL = "cam";
 
-function dataDir(t: Test): string {
-  const dir = mkdtempSync(join(tmpdir(), "pts-blank-meta-"));
-  t.teardown(() => rmSync(dir, { recursive: true, force: true }));
-  return dir;
-}
-
 /** A stopped store holding v1..v3 at ts 1..3. */
-async function storeOfThree(dir: string): Promise<void> {
-  const rt = await Runtime.start({ dataDir: dir });
-  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
-  for (let ts = 1; ts <= 3; ts++) await ch.put(`v${ts}`, ts);
-  await rt.stop();
+function storeOfThree(dir: string): Promise<void> {
+  return syncStore(dir, CHANNEL, ["v1", "v2", "v3"]);
 }
 
 /** Zeros the channel's meta segment, committed through the LRVM. */
@@ -41,7 +32,7 @@ async function blankMeta(dir: string): Promise<void> {
 }
 
 t.test("blank meta - readers are refused and the channel's data files stay", async (t) => {
-  const dir = dataDir(t);
+  const dir = t.testdir();
   await storeOfThree(dir);
   let rt: Runtime;
   await blankMeta(dir);
@@ -60,7 +51,7 @@ t.test("blank meta - readers are refused and the channel's data files stay", asy
 for (const marked of [true, false]) {
   const what = marked ? "the creation marker there" : "no marker and no data files, as before markers existed";
   t.test(`blank meta - a channel whose creation a crash interrupted is created anew with persist (${what})`, async (t) => {
-    const dir = dataDir(t);
+    const dir = t.testdir();
     // What a crash between mapping the meta segment and its first commit leaves: the creation
     // marker, and the meta segment of zeros.
     const channelDir = join(dir, "channels", nameToken(CHANNEL));
@@ -85,7 +76,7 @@ for (const marked of [true, false]) {
 }
 
 t.test("blank meta - a new channel's directory holds the creation marker only until its first commit", async (t) => {
-  const dir = dataDir(t);
+  const dir = t.testdir();
   const rt = await Runtime.start({ dataDir: dir });
   t.teardown(() => rt.stop());
   await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
@@ -95,7 +86,7 @@ t.test("blank meta - a new channel's directory holds the creation marker only un
 });
 
 t.test("blank meta - a marker left next to a valid meta (a crash just after the first commit) is removed at the next open", async (t) => {
-  const dir = dataDir(t);
+  const dir = t.testdir();
   await storeOfThree(dir);
   let rt: Runtime;
   const channelDir = join(dir, "channels", nameToken(CHANNEL));
@@ -113,7 +104,7 @@ t.test("blank meta - a marker left next to a valid meta (a crash just after the 
 });
 
 t.test("blank meta - data files with no meta segment at all (the LRVM directory lost) are refused, not swept", async (t) => {
-  const dir = dataDir(t);
+  const dir = t.testdir();
   await storeOfThree(dir);
   let rt: Runtime;
   rmSync(join(dir, "lrvm"), { recursive: true, force: true });

@@ -17,6 +17,7 @@ import { ChannelMeta } from "../../../channels/persistence/channelMeta.ts";
 import { FileIndex } from "../../../channels/persistence/fileIndex.ts";
 import { IDX_DURABLE_AT, META_SIZE, RECORD_HEADER, dataFileName, indexBytes, indexSegment, metaSegment } from "../../../channels/persistence/format.ts";
 import { injectSyncs } from "./syncInjection.ts";
+import { syncStore } from "./syncStore.ts";
 
 const CHANNEL = "cam";
 const ITEMS = 10;
@@ -29,11 +30,8 @@ function dataDir(t: Test): string {
 }
 
 /** A stopped store holding items 1..ITEMS, each put alone (one batch each). */
-async function storeOfTen(dir: string): Promise<void> {
-  const rt = await Runtime.start({ dataDir: dir });
-  const ch = await rt.channel<string>(CHANNEL, { persist: { mode: "sync" } });
-  for (let ts = 1; ts <= ITEMS; ts++) await ch.put(payload(ts), ts);
-  await rt.stop();
+function storeOfTen(dir: string): Promise<void> {
+  return syncStore(dir, CHANNEL, Array.from({ length: ITEMS }, (_, i) => payload(i + 1)));
 }
 
 type Mapped = { rvm: Rvm; meta: ChannelMeta; index: FileIndex; dataPath: string };
