@@ -7,7 +7,8 @@
  * Guarantees: an attempt gets at least timeoutMs and at most timeoutMs plus one slot; at its
  * slot's end, its signal aborts with the timeout error and `run` rejects with it, whether the
  * attempt heeds the signal or not. When `closing` aborts, every slot's signal aborts with its
- * reason. A slot's timer keeps the process alive only while one of its attempts runs.
+ * reason. A slot's timer keeps the process alive only while one of its attempts runs. Slots
+ * are cut by `now` (performance.now by default), which a test may replace.
  *
  * @example
  *   const deadlines = new Deadlines(5000, closing.signal, () => new ActuatorError("timeout", "…"));
@@ -35,6 +36,7 @@ export class Deadlines {
     private readonly timeoutMs: number,
     private readonly closing: AbortSignal,
     private readonly timeoutError: () => Error,
+    private readonly now: () => number = () => performance.now(),
   ) {
     this.slotMs = Math.max(1, timeoutMs / 100);
     closing.addEventListener("abort", () => {
@@ -66,7 +68,7 @@ export class Deadlines {
   }
 
   private slot(): Slot {
-    const t = performance.now();
+    const t = this.now();
     if (this.current !== undefined && t < this.current.openUntil) return this.current;
     const slot: Slot = { controller: new AbortController(), openUntil: t + this.slotMs, running: new Set(), timer: undefined };
     // Every attempt of the slot may listen on its signal (fetch, spawn do): that is by design.

@@ -3,7 +3,8 @@
  * must not flood their target.
  *
  * Tokens refill continuously at `perSecond`, up to `burst`. `tryTake()` never waits; `take()`
- * waits for a token, and waiters are served in arrival order.
+ * waits for a token, and waiters are served in arrival order. Time is `now` (performance.now by
+ * default), which a test may replace.
  *
  * @example
  *   const limit = new RateLimiter(10);          // 10 per second, burst 10
@@ -14,20 +15,22 @@ import { sleep } from "./backoff.ts";
 
 export class RateLimiter {
   private tokens: number;
-  private last = performance.now();
+  private last: number;
   private queue: Promise<void> = Promise.resolve();
 
   constructor(
     readonly perSecond: number,
     readonly burst = Math.max(1, perSecond),
+    private readonly now: () => number = () => performance.now(),
   ) {
     if (!(perSecond > 0) || !Number.isFinite(perSecond)) throw new InvalidOptionError("rate", perSecond, "a positive number per second");
     if (!(burst >= 1)) throw new InvalidOptionError("burst", burst, "at least 1");
     this.tokens = burst;
+    this.last = now();
   }
 
   private refill(): void {
-    const t = performance.now();
+    const t = this.now();
     this.tokens = Math.min(this.burst, this.tokens + ((t - this.last) / 1000) * this.perSecond);
     this.last = t;
   }

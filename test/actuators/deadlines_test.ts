@@ -7,7 +7,9 @@ const timeout = () => new Error("timed out");
 
 t.test("deadlines - attempts of one slot share a signal; one that never settles is rejected at its deadline", async (t) => {
   const closing = new AbortController();
-  const deadlines = new Deadlines(50, closing.signal, timeout);
+  // The clock stands still while the first two attempts start (a slot lasts 1 ms), then runs.
+  let frozen: number | undefined = performance.now();
+  const deadlines = new Deadlines(50, closing.signal, timeout, () => frozen ?? performance.now());
   const signals: AbortSignal[] = [];
   const stuck = deadlines.run((signal) => {
     signals.push(signal);
@@ -17,6 +19,7 @@ t.test("deadlines - attempts of one slot share a signal; one that never settles 
     signals.push(signal);
     return 7;
   });
+  frozen = undefined;
   t.equal(signals[0], signals[1], "one signal for attempts started together");
   t.equal(await quick, 7, "an attempt that settles in time resolves with its value");
   await t.rejects(stuck, /timed out/, "the stuck attempt ends with the timeout error");

@@ -33,9 +33,10 @@ t.test("exec - a command that fails: exit code and stderr in the outcome, retrie
 t.test("exec - a command that hangs is killed at the timeout", async (t) => {
   const dir = await tempDir(t);
   const pidFile = join(dir, "pid");
-  const exec = new ExecActuator({ command: "sh", args: ["-c", 'echo $$ > "$0"; exec sleep 60', pidFile], timeoutMs: 300, attempts: 1, killGraceMs: 200 });
+  // Long enough for sh to start and write its pid however loaded the machine is.
+  const exec = new ExecActuator({ command: "sh", args: ["-c", 'echo $$ > "$0"; exec sleep 60', pidFile], timeoutMs: 2000, attempts: 1, killGraceMs: 200 });
   const outcome = await exec.handle({ ts: 1, value: {} });
-  t.match(outcome, { status: "timed_out", reason: "timeout", attempts: 1, error: "exec: no result within 300 ms" });
+  t.match(outcome, { status: "timed_out", reason: "timeout", attempts: 1, error: "exec: no result within 2000 ms" });
   const pid = Number((await readFile(pidFile, "utf8")).trim());
   await new Promise<void>((resolve) => {
     const check = () => {

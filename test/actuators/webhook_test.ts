@@ -48,9 +48,10 @@ t.test("webhook - a slow server: each attempt times out, retried, then dead-lett
   const rt = await runtime(t);
   const dead = await rt.channel<DeadLetter>("dead letters");
   const { url, received } = await hookServer(t, () => undefined); // never answers
-  const hook = new WebhookActuator({ url, timeoutMs: 100, attempts: 2, backoff: fast, deadLetter: dead });
+  // Long enough for each attempt's body to reach the server however loaded the machine is.
+  const hook = new WebhookActuator({ url, timeoutMs: 1000, attempts: 2, backoff: fast, deadLetter: dead });
   const outcome = await hook.handle({ ts: 42, value: { alarm: true } });
-  t.match(outcome, { status: "dead_lettered", reason: "timeout", attempts: 2, error: "webhook: no result within 100 ms" });
+  t.match(outcome, { status: "dead_lettered", reason: "timeout", attempts: 2, error: "webhook: no result within 1000 ms" });
   await until(() => received.length === 2);
   t.pass("both attempts reached the server");
   const letter = await dead.get("newest");

@@ -13,8 +13,10 @@ const root = new URL("../..", import.meta.url).pathname;
 t.test("demo - npm start detects the moving object, writes annotated events, and stops cleanly", async (t) => {
   const events = mkdtempSync(join(tmpdir(), "pts-events-"));
   t.teardown(() => rmSync(events, { recursive: true, force: true }));
-  const { stdout, stderr } = await run("npm", ["start", "--silent", "--", "--for", "4s", "--metrics-port", "0", "--", "--events", events], { cwd: root, timeout: 90_000 });
+  // Bounded by work, not time: it stops once 10 frames were processed, however loaded the machine.
+  const { stdout, stderr } = await run("npm", ["start", "--silent", "--", "--items", "10", "--metrics-port", "0", "--", "--events", events], { cwd: root, timeout: 90_000 });
   t.match(stderr, /motion-alert running.*embedded/);
+  t.match(stderr, /stopping \(items\)/, "--items ended it");
   t.match(stderr, /metrics on http:\/\/127\.0\.0\.1:\d+\/metrics/, "says where metrics are served");
   t.match(stdout, /^motion .* synthetic #\d+ score \d\.\d+ boxes \d+,\d+ \d+x\d+/m, "motion events are printed");
   const summary = JSON.parse(stdout.trim().split("\n").at(-1)!) as { sense: { out: number }; process: { out: number }; actuate: { ok: number } };
@@ -31,7 +33,7 @@ t.test("demo - npm start detects the moving object, writes annotated events, and
 });
 
 t.test("demo - an imperative script runs under pts run and stops cleanly", async (t) => {
-  const { stdout } = await run(process.execPath, ["bin/pts.js", "run", "pipelines/examples/imperative-loop.ts", "--for", "2500ms"], { cwd: root, timeout: 60_000 });
+  const { stdout } = await run(process.execPath, ["bin/pts.js", "run", "pipelines/examples/imperative-loop.ts", "--for", "4s"], { cwd: root, timeout: 60_000 });
   const status = stdout.split("\n").filter((l) => l.startsWith("status"));
   t.ok(status.length >= 2, "a status line every second");
   const puts = Number(/sensors\.temperature: (\d+) puts/.exec(status.at(-1) ?? "")?.[1]);

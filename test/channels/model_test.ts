@@ -3,12 +3,18 @@
  * sequence of puts — out of order, duplicated, under each duplicate policy, with and without
  * retention by count, ms and bytes — on every get variant, next, items, stats and triggers;
  * and a following iterator interleaved with puts yields exactly the model's next items.
+ *
+ * The runs are seeded, so that CI sees the same cases every time; PTS_MODEL_SEED=<n> explores
+ * others (a failure prints the seed and path that repeat it).
  */
 import fc from "fast-check";
 import t from "tap";
 import { type Bound, type Channel, type DuplicatePolicy, DuplicateTimestampError, type Item, ItemTooLargeError, type RetainOptions, Runtime, WaitTimeoutError } from "../../channels/index.ts";
 import { InvalidTimestampError } from "../../runtime/index.ts";
 import { SortedModel } from "./sortedModel.ts";
+
+const seed = Number(process.env.PTS_MODEL_SEED ?? 20261126);
+t.comment(`channel model: seed ${seed}`);
 
 /** Small timestamps so that duplicates and out-of-order puts are frequent; a few huge ones. */
 const tsArb: fc.Arbitrary<number> = fc.oneof(
@@ -183,7 +189,7 @@ t.test("channel model - every get variant agrees with a sorted array for any seq
         await rt.stop();
       }
     }),
-    { numRuns: 400 },
+    { numRuns: 400, seed },
   );
 });
 
@@ -286,6 +292,6 @@ t.test("channel model - items({follow}) interleaved with puts yields exactly the
         }
       },
     ),
-    { numRuns: 1000 },
+    { numRuns: 1000, seed },
   );
 });

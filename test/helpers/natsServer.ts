@@ -8,6 +8,8 @@
  * - `kill()`: SIGKILL and wait for exit — a crash; the store dir is kept for `restart()`.
  * - `restart()`: stops it if running and starts again on the same port (and store), so clients
  *   can reconnect to the same URL.
+ * `untilNoResponders(url, subject)` resolves once the server answers a request on subject with
+ * "no responders": after a responder's process is killed, once the server has noticed.
  *
  * @example
  *   const nats = await startNatsServer();
@@ -19,6 +21,7 @@ import { mkdtemp, rm } from "node:fs/promises";
 import { connect, createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { connectNats } from "../../runtime/transport/natsTransport.ts";
 
 export type NatsServerOptions = {
   jetstream?: boolean;
@@ -124,4 +127,22 @@ function receivesInfo(port: number): Promise<boolean> {
     socket.once("error", () => done(false));
     socket.once("close", () => done(false));
   });
+}
+
+/** Resolves once nats-server says nobody listens on subject (bounded: READY_TIMEOUT_MS). */
+export async function untilNoResponders(url: string, subject: string): Promise<void> {
+  const nats = await connectNats(url);
+  try {
+    const deadline = Date.now() + READY_TIMEOUT_MS;
+    for (;;) {
+      const code = await nats.request(subject, new Uint8Array(), 200).then(
+        () => "answered",
+        (err: unknown) => (err instanceof Error && "code" in err ? String(err.code) : String(err)),
+      );
+      if (code === "PTS_NATS_NO_RESPONDERS") return;
+      if (Date.now() > deadline) throw new Error(`something still answers on ${subject} after ${READY_TIMEOUT_MS} ms (last: ${code})`);
+    }
+  } finally {
+    await nats.close();
+  }
 }

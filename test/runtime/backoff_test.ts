@@ -35,8 +35,11 @@ t.test("sleep - an abort ends it at once", async (t) => {
 });
 
 t.test("rate limiter - a burst, then one token per period", async (t) => {
-  const r = new RateLimiter(1000, 3);
+  // The clock stands still for the four tries (a stall of 1 ms would refill a token), then runs.
+  let frozen: number | undefined = performance.now();
+  const r = new RateLimiter(1000, 3, () => frozen ?? performance.now());
   t.same([r.tryTake(), r.tryTake(), r.tryTake(), r.tryTake()], [true, true, true, false]);
+  frozen = undefined;
   await r.take();
   t.pass("take waits for a refill and resolves");
   t.throws(() => new RateLimiter(0), InvalidOptionError);

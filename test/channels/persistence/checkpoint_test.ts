@@ -117,7 +117,9 @@ t.test("checkpoint - a failed checkpoint keeps its items and is retried after a 
   t.teardown(() => rt.stop());
   // The journal refuses the first writes, as a full disk would.
   const disk = fullDisk(rt);
-  const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 200 }, codec: "binary", retain: { count: 4 } });
+  // The retry waits everyMs (±20%): long enough that no stall of a loaded machine lets it run
+  // before the assertions on the puts below.
+  const ch = await rt.channel<Uint8Array>("frames", { persist: { mode: "checkpoint", everyMs: 2000 }, codec: "binary", retain: { count: 4 } });
   const frame = Buffer.alloc(1024 * 1024, 1);
   const count = Math.ceil(CHECKPOINT_BYTES / frame.byteLength) + 2;
   for (let ts = 1; ts <= count; ts++) await ch.put(frame, ts);

@@ -6,7 +6,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import t from "tap";
 import { ChannelUnavailableError, PtsError, Runtime } from "../../../index.ts";
-import { startNatsServer } from "../../helpers/natsServer.ts";
+import { channelSubjects } from "../../../runtime/transport/subjects.ts";
+import { startNatsServer, untilNoResponders } from "../../helpers/natsServer.ts";
 import { startServe } from "./ptsProcess.ts";
 
 const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -80,6 +81,9 @@ t.test("fault - a host process SIGKILLed and restarted: errors, then the same ha
   await door.put("closed", 2);
 
   await host.kill("SIGKILL");
+  // The host is dead once nats-server has read its closed socket; a request in between goes
+  // to the dead subscription and times out instead.
+  await untilNoResponders(nats.url, channelSubjects("default", "door").get);
   await t.rejects(door.get(1), ChannelUnavailableError, "a dead host is a clear error");
   await t.rejects(door.put("open", 3), ChannelUnavailableError);
 
