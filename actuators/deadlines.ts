@@ -18,7 +18,7 @@ import { setMaxListeners } from "node:events";
 
 type Slot = {
   controller: AbortController;
-  /** performance.now() until which new attempts join this slot. */
+  /** The time (by the Deadlines' clock) until which new attempts join this slot. */
   openUntil: number;
   /** The rejecters of this slot's attempts still running. */
   running: Set<(err: unknown) => void>;

@@ -4,7 +4,8 @@
  *
  * Tokens refill continuously at `perSecond`, up to `burst`. `tryTake()` never waits; `take()`
  * waits for a token, and waiters are served in arrival order. Time is `now` (performance.now by
- * default), which a test may replace.
+ * default), which a test may replace; `take()` sleeps in real time between looks at it, so a
+ * clock that never moves makes it wait for ever.
  *
  * @example
  *   const limit = new RateLimiter(10);          // 10 per second, burst 10

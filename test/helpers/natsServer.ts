@@ -140,7 +140,9 @@ export async function untilNoResponders(url: string, subject: string): Promise<v
         (err: unknown) => (err instanceof Error && "code" in err ? String(err.code) : String(err)),
       );
       if (code === "PTS_NATS_NO_RESPONDERS") return;
+      if (code !== "answered" && code !== "PTS_NATS_TIMEOUT") throw new Error(`waiting for no responders on ${subject}: ${code}`);
       if (Date.now() > deadline) throw new Error(`something still answers on ${subject} after ${READY_TIMEOUT_MS} ms (last: ${code})`);
+      await new Promise((resolve) => setTimeout(resolve, 25));
     }
   } finally {
     await nats.close();

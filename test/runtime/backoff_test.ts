@@ -35,12 +35,16 @@ t.test("sleep - an abort ends it at once", async (t) => {
 });
 
 t.test("rate limiter - a burst, then one token per period", async (t) => {
-  // The clock stands still for the four tries (a stall of 1 ms would refill a token), then runs.
-  let frozen: number | undefined = performance.now();
-  const r = new RateLimiter(1000, 3, () => frozen ?? performance.now());
+  // The clock stands still (a stall of 1 ms would refill a token) until the test moves it.
+  let clock = performance.now();
+  const r = new RateLimiter(1000, 3, () => clock);
   t.same([r.tryTake(), r.tryTake(), r.tryTake(), r.tryTake()], [true, true, true, false]);
-  frozen = undefined;
-  await r.take();
-  t.pass("take waits for a refill and resolves");
+  let taken = false;
+  const take = r.take().then(() => void (taken = true));
+  await new Promise((resolve) => setTimeout(resolve, 20));
+  t.notOk(taken, "take waits while no token refills");
+  clock += 1;
+  await take;
+  t.pass("and resolves once one does");
   t.throws(() => new RateLimiter(0), InvalidOptionError);
 });
