@@ -3,18 +3,21 @@
  *
  * - `--data DIR`: the persistent channels stored in a data directory. Opening the directory
  *   recovers it, as any runtime would; it fails with ELOCKED while another process has it open.
- * - `--nats URL`: the channels of every runtime on the NATS namespace (each host answers).
+ * - `--nats URL`: the channels of every runtime on the NATS namespace: the hosts that answer
+ *   within `--wait` (default 500ms; longer for hosts far away or busy).
  */
-import { Runtime, toIso } from "../../index.ts";
+import { InvalidOptionError, Runtime, parseDuration, toIso } from "../../index.ts";
 import { NATS_ARGS, natsOptions, parseArgs } from "../args.ts";
 
 export const summary = "list channels: of every host on NATS (--nats URL), or stored in --data DIR";
-export const usage = "usage: pts channels (--nats URL | --data DIR) [--json]";
+export const usage = "usage: pts channels (--nats URL [--wait 500ms] | --data DIR) [--json]";
 
 type Row = { name: string; host?: string; items: number; oldest: number | undefined; newest: number | undefined; bytes: number | null };
 
 export async function run(argv: string[]): Promise<number> {
-  const args = parseArgs(argv, [...NATS_ARGS, "data"], ["json"]);
+  const args = parseArgs(argv, [...NATS_ARGS, "data", "wait"], ["json"]);
+  const waitMs = args.options.has("wait") ? parseDuration(args.options.get("wait")!) / 1000 : 500;
+  if (!(waitMs > 0)) throw new InvalidOptionError("--wait", args.options.get("wait"), "a positive duration");
   const dataDir = args.options.get("data");
   const nats = natsOptions(args);
   if (dataDir === undefined && nats === undefined) {
@@ -25,7 +28,7 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const rows: Row[] = [];
     if (nats !== undefined) {
-      for (const { host, channels } of await rt.allChannels()) {
+      for (const { host, channels } of await rt.allChannels(waitMs)) {
         for (const s of channels) rows.push({ name: s.name, host, items: s.stored?.items ?? s.items, oldest: s.oldest, newest: s.newest, bytes: s.stored?.bytes ?? s.bytes });
       }
     } else {

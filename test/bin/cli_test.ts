@@ -23,3 +23,9 @@ t.test("cli - an unknown command fails with exit code 2 and says what to do", as
   t.equal(err?.code, 2);
   t.match(err?.stderr, /unknown command "frobnicate".*pts --help/);
 });
+
+t.test("cli - pts channels refuses a --wait that is not a positive duration, before it connects", async (t) => {
+  const err = await run(process.execPath, [bin, "channels", "--nats", "nats://127.0.0.1:1", "--wait", "0s"]).then(() => undefined, (e: { code: number; stderr: string }) => e);
+  t.equal(err?.code, 1);
+  t.match(err?.stderr, /PTS_INVALID_OPTION: invalid option --wait="0s": expected a positive duration/);
+});

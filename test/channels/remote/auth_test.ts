@@ -107,7 +107,7 @@ t.test("auth - NATS_URL from the environment reaches the server", async (t) => {
   t.teardown(() => host.stop());
   const hosted = await host.channel<Value>("env channel");
 
-  const listing = await pts(["channels", "--json"], natsEnv({ NATS_URL: nats.url }));
+  const listing = await pts(["channels", "--json", "--wait", "3s"], natsEnv({ NATS_URL: nats.url }));
   t.equal(listing.code, 0, `pts channels with NATS_URL and no --nats: ${listing.stderr}`);
   const names = listing.stdout.trim().split("\n").filter(Boolean).map((l) => (JSON.parse(l) as { name: string }).name);
   t.same(names, ["env channel"], "the child found this runtime's channel through NATS_URL");

@@ -57,7 +57,7 @@ t.test("remote - every get variant across processes, for any name", async (t) =>
   t.equal(late.code, 0);
   t.same(await waiting, { ts: 6000, value: { k: 0, n: 6 } }, "a remote wait is satisfied by another process's put");
 
-  const listing = await pts(["channels", "--nats", nats.url, "--json"]);
+  const listing = await pts(["channels", "--nats", nats.url, "--json", "--wait", "3s"]);
   const listed = listing.stdout.trim().split("\n").map((l) => (JSON.parse(l) as { name: string }).name);
   t.same(listed.sort(), [...NAMES].sort(), "pts channels lists every hosted name");
 });
