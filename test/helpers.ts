@@ -26,6 +26,11 @@ export async function isPending(p: Promise<unknown>): Promise<boolean> {
   return !settled;
 }
 
+/** The integers lo, lo + 1, ..., hi. */
+export function span(lo: number, hi: number): number[] {
+  return Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
+}
+
 /** The error a promise rejects with; fails the test when it resolves instead. */
 export async function rejection(t: Test, p: Promise<unknown>): Promise<Error> {
   try {

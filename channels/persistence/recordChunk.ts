@@ -52,8 +52,8 @@ export function recordChunk(ts: number, payload: Uint8Array): RecordChunk {
  * Builds the index entries of records from byte `at` of the chunk, whose checksums are set: at
  * most `maxCount` of them and, past the first, no more than `maxBytes` in all. Each record
  * lands at `fileOffset` plus its distance from `at` in its data file; its index entry goes to
- * `entries`, from byte 0. `ascending` tells whether
- * their timestamps strictly increase from `after` on.
+ * `entries`, from byte 0. `ascending` tells whether their timestamps strictly increase from
+ * `after` on.
  */
 export function indexRecords(chunk: RecordChunk, at: number, maxCount: number, maxBytes: number, fileOffset: number, entries: Buffer, after: number): Indexed {
   const b = chunk.bytes;

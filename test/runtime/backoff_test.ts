@@ -1,5 +1,6 @@
 import t from "tap";
 import { Backoff, InvalidOptionError, RateLimiter, retry, sleep } from "../../index.ts";
+import { isPending, tick } from "../helpers.ts";
 
 t.test("backoff - delays grow by the factor up to the maximum, and reset", async (t) => {
   const b = new Backoff({ initialMs: 100, maxMs: 1000, factor: 2, jitter: 0 });
@@ -39,10 +40,9 @@ t.test("rate limiter - a burst, then one token per period", async (t) => {
   let clock = performance.now();
   const r = new RateLimiter(1000, 3, () => clock);
   t.same([r.tryTake(), r.tryTake(), r.tryTake(), r.tryTake()], [true, true, true, false]);
-  let taken = false;
-  const take = r.take().then(() => void (taken = true));
-  await new Promise((resolve) => setTimeout(resolve, 20));
-  t.notOk(taken, "take waits while no token refills");
+  const take = r.take();
+  await tick(20);
+  t.ok(await isPending(take), "take waits while no token refills");
   clock += 1;
   await take;
   t.pass("and resolves once one does");

@@ -12,6 +12,7 @@ import { Runtime } from "../../../index.ts";
 import type { Channel, Item } from "../../../index.ts";
 import { CHECKPOINT_BYTES, MAX_PENDING_BYTES } from "../../../channels/persistentChannel.ts";
 import { RECORD_HEADER } from "../../../channels/persistence/format.ts";
+import { span } from "../../helpers.ts";
 
 function dataDir(t: Test): string {
   const dir = mkdtempSync(join(tmpdir(), "pts-checkpoint-"));
@@ -53,7 +54,6 @@ async function putUntilOneWaits(ch: Channel<Uint8Array>, frame: Buffer, ts: numb
 }
 
 const tss = (items: readonly Item<unknown>[]): number[] => items.map((i) => i.ts);
-const span = (lo: number, hi: number): number[] => Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
 
 t.test("checkpoint - pending items below the live window are read with the window and the disk", async (t) => {
   const dir = dataDir(t);

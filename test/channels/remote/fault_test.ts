@@ -7,10 +7,9 @@ import { join } from "node:path";
 import t from "tap";
 import { ChannelUnavailableError, PtsError, Runtime } from "../../../index.ts";
 import { channelSubjects } from "../../../runtime/transport/subjects.ts";
+import { span, tick } from "../../helpers.ts";
 import { startNatsServer, untilNoResponders } from "../../helpers/natsServer.ts";
 import { startServe } from "./ptsProcess.ts";
-
-const tick = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 t.test("fault - nats-server killed and restarted mid-stream", async (t) => {
   const nats = await startNatsServer();
@@ -60,7 +59,6 @@ t.test("fault - nats-server killed and restarted mid-stream", async (t) => {
   ac.abort();
   await reading;
 
-  const span = (lo: number, hi: number) => Array.from({ length: hi - lo + 1 }, (_, k) => lo + k);
   t.same(acked.slice(0, 50), span(1, 50), "every put before the outage was acknowledged");
   t.same(acked.slice(-50), span(ts - 49, ts), "every put after it too");
   t.ok(failed.every((code) => /^PTS_(NATS_TIMEOUT|NATS|CHANNEL_UNAVAILABLE|NATS_CLOSED)$/.test(code)), `failures are clear, typed errors: ${[...new Set(failed)].join(", ")}`);
